@@ -1,0 +1,56 @@
+# Two commands a newcomer needs (see README.md):
+#   make serve   build the book and serve it on http://127.0.0.1:8000
+#   make test    run every test: lint, unit/property/oracle tests, nbval, the -W build, the browser
+# Both set themselves up (virtual environment, installs, Chromium) and are safe to re-run.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST := 127.0.0.1
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BOOK_BUILD := $(BIN)/jupyter-book build --all -W --keep-going .
+
+.PHONY: serve build test lint pytest chromium clean
+
+serve: build
+	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
+
+build: $(VENV)/.installed-book
+	$(BOOK_BUILD)
+
+test: $(VENV)/.installed-test chromium lint build pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# One pytest run, so its closing line counts everything: the library's tests, nbval on
+# every notebook in strict mode (stored outputs must equal fresh ones), and the browser
+# tests of the site that `build` just made.
+pytest: $(VENV)/.installed-test
+	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-book: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed-book
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+# Debian's Chromium for the browser tests; Playwright drives it and never downloads its own.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@/usr/bin/chromium --version
+
+clean:
+	rm -rf _build

@@ -1,0 +1,189 @@
+"""The pieces Algorithm 6.3 plugs in: activations ``f``, losses ``L`` and regularizers ``Ω``.
+
+Every function here accepts complex arrays where the mathematics is analytic, so that
+complex-step differentiation can push an imaginary perturbation through it. Where a
+function is not analytic (ReLU, the L1 norm) it says so in ``analytic`` and ``reason``
+so that complex step can be refused with a clear message instead of a silent wrong
+answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from matgrad._validation import choice
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation ``h = f(a)`` and its derivative ``f'(a)``."""
+
+    name: str
+    f: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray], np.ndarray]
+    analytic: bool = True
+    reason: str = ""
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        return self.f(a)
+
+
+def _sigmoid(a):
+    # The tanh form never overflows (exp(-a) does for a << 0) and stays analytic.
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def _sigmoid_derivative(a):
+    s = _sigmoid(a)
+    return s * (1.0 - s)
+
+
+def _relu(a):
+    if np.iscomplexobj(a):
+        raise ValueError("ReLU is not analytic at 0: complex step cannot differentiate it")
+    return np.maximum(a, 0.0)
+
+
+def _relu_derivative(a):
+    # f'(0) is undefined; like every framework we take the subgradient 0 there.
+    return (a > 0).astype(a.dtype)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation("identity", lambda a: a, np.ones_like),
+    "tanh": Activation("tanh", np.tanh, lambda a: 1.0 - np.tanh(a) ** 2),
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_derivative),
+    "relu": Activation(
+        "relu",
+        _relu,
+        _relu_derivative,
+        analytic=False,
+        reason="ReLU has a kink at 0, so it is not analytic and complex step does not apply",
+    ),
+}
+
+
+def get_activation(name: str | Activation) -> Activation:
+    """Look up an activation by name (``identity``, ``tanh``, ``sigmoid``, ``relu``)."""
+    if isinstance(name, Activation):
+        return name
+    return ACTIVATIONS[choice("activation", name, ACTIVATIONS)]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A per-example loss ``L(ŷ, y)`` on columns, and its gradient with respect to ``ŷ``.
+
+    ``value`` returns one loss per column, shape ``(m,)``; ``gradient`` returns
+    ``∂L_i/∂ŷ_i`` for every column ``i``, shape ``(n_l, m)``.
+    """
+
+    name: str
+    value: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    target: str
+
+
+def _squared_error(yhat, y):
+    return 0.5 * np.sum((yhat - y) ** 2, axis=0)
+
+
+def _squared_error_gradient(yhat, y):
+    return yhat - y
+
+
+def _log_sum_exp(z):
+    # Shifting by the (real) column maximum avoids overflow and keeps the function analytic.
+    shift = np.max(z.real, axis=0, keepdims=True)
+    return np.log(np.sum(np.exp(z - shift), axis=0)) + shift[0]
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Column-wise softmax of logits ``z`` of shape ``(n, m)``."""
+    shift = np.max(z.real, axis=0, keepdims=True)
+    e = np.exp(z - shift)
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+def _softmax_cross_entropy(yhat, y):
+    # -sum_j y_j log softmax(yhat)_j, written so that it never takes log(0).
+    return np.sum(y, axis=0) * _log_sum_exp(yhat) - np.sum(y * yhat, axis=0)
+
+
+def _softmax_cross_entropy_gradient(yhat, y):
+    return softmax(yhat) * np.sum(y, axis=0, keepdims=True) - y
+
+
+LOSSES: dict[str, Loss] = {
+    "squared_error": Loss(
+        "squared_error",
+        _squared_error,
+        _squared_error_gradient,
+        target="any real targets of the output's shape",
+    ),
+    "softmax_cross_entropy": Loss(
+        "softmax_cross_entropy",
+        _softmax_cross_entropy,
+        _softmax_cross_entropy_gradient,
+        target="one-hot (or probability) columns: entries >= 0, each column summing to 1",
+    ),
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Look up a loss by name (``squared_error``, ``softmax_cross_entropy``).
+
+    ``squared_error`` is ``L = ½‖ŷ − y‖²`` per example, gradient ``ŷ − y``.
+    ``softmax_cross_entropy`` reads ``ŷ`` as logits ``z``: ``L = −Σ_j y_j log softmax(z)_j``,
+    whose gradient is ``softmax(z) − y`` (the familiar ``ŷ − y`` once ``ŷ`` names the
+    probabilities); use it with an ``identity`` output activation.
+    """
+    if isinstance(name, Loss):
+        return name
+    return LOSSES[choice("loss", name, LOSSES)]
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """A penalty ``Ω`` on one weight matrix and its (sub)gradient ``∇_W Ω``.
+
+    ``Ω(θ)`` of a network is the sum over its weight matrices; biases are not
+    regularized (the common practice, Goodfellow et al. 2016, section 7.1).
+    """
+
+    name: str
+    value: Callable[[np.ndarray], float]
+    gradient: Callable[[np.ndarray], np.ndarray]
+    analytic: bool = True
+    reason: str = ""
+
+
+def _l1_value(W):
+    if np.iscomplexobj(W):
+        raise ValueError("the L1 norm is not analytic: complex step cannot differentiate it")
+    return np.sum(np.abs(W))
+
+
+REGULARIZERS: dict[str, Regularizer] = {
+    "none": Regularizer("none", lambda W: 0.0, np.zeros_like),
+    # ½ Σ W², so that ∇_W Ω = W exactly (the book's section 6.5.7 writes Σ W², gradient 2W).
+    "l2": Regularizer("l2", lambda W: 0.5 * np.sum(W * W), lambda W: W),
+    # np.sign gives the subgradient 0 at W = 0.
+    "l1": Regularizer(
+        "l1",
+        _l1_value,
+        np.sign,
+        analytic=False,
+        reason="the L1 norm |W| has a kink at 0, so complex step does not apply",
+    ),
+}
+
+
+def get_regularizer(name: str | Regularizer) -> Regularizer:
+    """Look up a regularizer by name (``none``, ``l2`` = ``½Σ‖W‖²_F``, ``l1`` = ``Σ|W|``)."""
+    if isinstance(name, Regularizer):
+        return name
+    return REGULARIZERS[choice("regularizer", name, REGULARIZERS)]
