@@ -1,0 +1,108 @@
+"""Static figures of the skill chapters (matplotlib); the numbers come from :mod:`matgrad.studies`.
+
+Every function takes the data and an optional ``ax``, draws, and returns the Figure; none
+calls ``plt.show()``, so a notebook decides how the figure is displayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+STYLES = {
+    "forward": {"color": "tab:orange", "marker": "s"},
+    "central": {"color": "tab:blue", "marker": "o"},
+    "complex": {"color": "tab:green", "marker": "^"},
+    "finite differences (central)": {"color": "tab:orange", "marker": "s"},
+    "backpropagation": {"color": "tab:blue", "marker": "o"},
+}
+
+
+def _axes(ax, figsize=(6.4, 4.0)):
+    if ax is None:
+        figure, ax = plt.subplots(figsize=figsize)
+        return figure, ax
+    return ax.figure, ax
+
+
+def _curves(x, curves: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, dict]:
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"the x values must be a non-empty vector, got shape {x.shape}")
+    if not curves:
+        raise ValueError("need at least one curve to plot")
+    checked = {}
+    for name, values in curves.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != x.shape:
+            raise ValueError(
+                f"curve {name!r} has {values.shape} values for {x.shape} x values; "
+                "each curve needs one value per x"
+            )
+        checked[name] = values
+    return x, checked
+
+
+def plot_step_errors(
+    steps,
+    errors: Mapping[str, Sequence[float]],
+    *,
+    eps: float = float(np.finfo(np.float64).eps),
+    ax=None,
+):
+    """The largest relative error of each finite difference against its step ``h``, log–log.
+
+    ``errors`` maps a method name (``forward``, ``central``, ``complex``) to one error per
+    step. Dotted verticals mark the theory's best steps ``ε^(1/2)`` and ``ε^(1/3)``.
+    """
+    steps, errors = _curves(steps, errors)
+    figure, ax = _axes(ax)
+    for name, values in errors.items():
+        # An exact zero cannot sit on a log axis; the smallest positive double stands in.
+        ax.loglog(
+            steps, np.maximum(values, np.finfo(float).tiny), label=name, **STYLES.get(name, {})
+        )
+    for power, label in ((1 / 2, "ε^(1/2)"), (1 / 3, "ε^(1/3)")):
+        ax.axvline(eps**power, color="gray", linestyle=":", linewidth=1)
+        ax.annotate(
+            label,
+            (eps**power, 0.98),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="gray",
+        )
+    ax.set_xlabel("step h")
+    ax.set_ylabel("largest relative error")
+    ax.set_title("Finite-difference error against the step")
+    ax.legend()
+    return figure
+
+
+def plot_cost_scaling(P, seconds: Mapping[str, Sequence[float]], *, ax=None):
+    """Measured time of a whole gradient against the number of parameters ``P``, log–log."""
+    P, seconds = _curves(P, seconds)
+    figure, ax = _axes(ax)
+    for name, values in seconds.items():
+        ax.loglog(P, values, label=name, **STYLES.get(name, {}))
+    ax.set_xlabel("number of parameters P")
+    ax.set_ylabel("seconds per gradient (best of several runs)")
+    ax.set_title("The cost of one gradient")
+    ax.legend()
+    return figure
+
+
+def plot_forward_passes(P, passes: Mapping[str, Sequence[float]], *, ax=None):
+    """Counted forward passes of each way of computing a gradient against ``P``, log–log."""
+    P, passes = _curves(P, passes)
+    figure, ax = _axes(ax)
+    for name, values in passes.items():
+        ax.loglog(P, values, label=name, **STYLES.get(name, {}))
+    ax.set_xlabel("number of parameters P")
+    ax.set_ylabel("forward passes (or their equivalent)")
+    ax.set_title("Counted work of one gradient")
+    ax.legend()
+    return figure
