@@ -64,7 +64,7 @@ def plot_step_errors(
         ax.loglog(
             steps, np.maximum(values, np.finfo(float).tiny), label=name, **STYLES.get(name, {})
         )
-    for power, label in ((1 / 2, "ε^(1/2)"), (1 / 3, "ε^(1/3)")):
+    for power, label in ((1 / 2, r"$\varepsilon^{1/2}$"), (1 / 3, r"$\varepsilon^{1/3}$")):
         ax.axvline(eps**power, color="gray", linestyle=":", linewidth=1)
         ax.annotate(
             label,
