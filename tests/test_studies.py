@@ -205,3 +205,15 @@ def test_layout_weight_gradient_matches_finite_differences_for_a_non_square_laye
 def test_layout_weight_gradient_rejects_mismatched_examples():
     with pytest.raises(ValueError, match="same number of examples"):
         st.layout_weight_gradient("framework", np.ones((5, 4)), np.ones((6, 3)))
+
+
+def test_self_check_verdicts():
+    reference = np.array([1.0, 2.0])
+    assert studies_text(None, reference).startswith("not attempted")
+    assert studies_text([1.0, 2.0 + 1e-9], reference) == "PASS: relative error below 1e-06"
+    assert studies_text([1.0, 2.5], reference) == "FAIL: relative error 1e-01"  # 0.5 / 4.5
+    assert studies_text([[1.0, 2.0]], reference).startswith("wrong shape")
+
+
+def studies_text(answer, reference):
+    return st.self_check(answer, reference)

@@ -471,6 +471,23 @@ def format_error(error: float, tolerance: float | None = None) -> str:
     return text if tolerance is None else (f"{text} ok" if error <= tolerance else f"{text} FAIL")
 
 
+def self_check(answer, reference, *, tolerance: float = 1e-6) -> str:
+    """An exercise's verdict on ``answer`` against a ``reference`` (often finite differences).
+
+    ``None`` means not attempted yet. The verdict names the relative error only when it
+    fails, so that a passing answer prints the same text on every machine.
+    """
+    if answer is None:
+        return "not attempted yet: fill in your answer and re-run this cell"
+    answer, reference = np.asarray(answer, dtype=float), np.asarray(reference, dtype=float)
+    if answer.shape != reference.shape:
+        return f"wrong shape: expected {reference.shape}, got {answer.shape}"
+    error = relative_error(answer, reference)
+    if error <= tolerance:
+        return f"PASS: relative error below {tolerance:.0e}"
+    return f"FAIL: relative error {error:.0e}"
+
+
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table with left-aligned columns (for printing in a notebook)."""
     rows = [[str(cell) for cell in row] for row in rows]
