@@ -75,12 +75,13 @@ def weight_gradient(layout: str, inputs, G) -> np.ndarray:
             f"in the {layout} layout the inputs {inputs.shape} and G {G.shape} must hold "
             f"the same number of examples along axis {examples_axis}"
         )
-    return {
-        "column": G @ inputs.T,
-        "transposed": inputs @ G.T,
-        "row": inputs.T @ G,
-        "framework": G.T @ inputs,
-    }[layout]
+    if layout == "column":
+        return G @ inputs.T
+    if layout == "transposed":
+        return inputs @ G.T
+    if layout == "row":
+        return inputs.T @ G
+    return G.T @ inputs
 
 
 def to_rows(batch) -> np.ndarray:

@@ -426,36 +426,6 @@ def kink_distance(net, x) -> float:
     return float(min(distances)) if distances else float("inf")
 
 
-# --- layouts ---------------------------------------------------------------------------------
-
-WEIGHT_GRADIENT_PRODUCTS = {
-    "column": lambda inputs, G: G @ inputs.T,
-    "transposed": lambda inputs, G: inputs @ G.T,
-    "row": lambda inputs, G: inputs.T @ G,
-    "framework": lambda inputs, G: G.T @ inputs,
-}
-
-
-def layout_weight_gradient(layout: str, inputs, G) -> np.ndarray:
-    """``∇W J`` of a layer in ``layout`` (``G Hᵀ``, ``X Gᵀ``, ``Xᵀ G`` or ``Gᵀ X``).
-
-    The same formulas as :func:`matgrad.weight_gradient`, which (in matgrad 0.1.0)
-    evaluates all four products before choosing one and so raises for every layer whose
-    ``W`` is not square; this version computes only the product the layout needs.
-    """
-    choice("layout", layout, WEIGHT_GRADIENT_PRODUCTS)
-    inputs, G = finite_array("inputs", inputs), finite_array("G", G)
-    if inputs.ndim != 2 or G.ndim != 2:
-        raise ValueError(f"inputs and G must be matrices, got shapes {inputs.shape}, {G.shape}")
-    examples_axis = 1 if layout in ("column", "transposed") else 0
-    if inputs.shape[examples_axis] != G.shape[examples_axis]:
-        raise ValueError(
-            f"in the {layout} layout the inputs {inputs.shape} and G {G.shape} must hold "
-            f"the same number of examples along axis {examples_axis}"
-        )
-    return WEIGHT_GRADIENT_PRODUCTS[layout](inputs, G)
-
-
 # --- presentation helpers that stay plain text -----------------------------------------------
 
 
