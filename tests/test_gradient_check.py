@@ -1,0 +1,93 @@
+"""The checker: relative error, tolerances, the report, and its verdicts."""
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+
+
+@pytest.fixture
+def problem():
+    net = mg.MLP([3, 4, 2], seed=0, lam=0.1)
+    rng = np.random.default_rng(0)
+    return net, rng.normal(size=(3, 4)), rng.normal(size=(2, 4))
+
+
+def test_relative_error_definition():
+    A = np.array([[1.0, -2.0], [0.5, 0.0]])
+    N = A + np.array([[0.0, 0.02], [0.0, 0.0]])
+    assert mg.relative_error(A, N) == pytest.approx(0.02 / (2.0 + 1.98))  # max|N| = 1.98
+    assert mg.relative_error(A, A) == 0.0
+    assert mg.relative_error(A, N) == mg.relative_error(N, A)
+    assert mg.relative_error(1e-9 * A, 1e-9 * N) == pytest.approx(mg.relative_error(A, N))
+    assert mg.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert mg.relative_error(np.zeros(3), np.ones(3)) == 1.0
+
+
+@pytest.mark.parametrize("method", ["forward", "central", "complex"])
+def test_correct_backprop_passes_every_method(problem, method):
+    net, x, y = problem
+    report = mg.gradient_check(net, x, y, method=method)
+    assert report.passed, report
+    assert report.method == method and report.step == mg.default_step(method)
+    assert report.max_rel_error == max(check.rel_error for check in report.checks)
+    assert report.max_rel_error < report.tolerance / 10
+
+
+def test_report_reads_well_and_indexes_by_name(problem):
+    net, x, y = problem
+    report = mg.gradient_check(net, x, y)
+    text = repr(report)
+    for name in ("W(1)", "b(1)", "W(2)", "b(2)"):
+        assert name in text
+        assert report[name].name == name
+    assert text.startswith("Gradient check: PASS") and "4×3" in text and "2×1" in text
+    assert "<table>" in report._repr_html_()
+    with pytest.raises(KeyError, match="W\\(3\\)"):
+        report["W(3)"]
+    np.testing.assert_allclose(report["W(2)"].numerical, report["W(2)"].claimed, rtol=1e-6)
+
+
+def test_a_hand_written_wrong_gradient_fails_and_says_where(problem):
+    net, x, y = problem
+    right = net.gradients(x, y)
+    wrong = mg.Gradients(W=dict(right.W), b=dict(right.b))
+    wrong.W[2] = right.W[2] * 1.01
+    report = mg.gradient_check(net, x, y, gradients=wrong)
+    assert not report.passed
+    assert [check.passed for check in report.checks] == [True, True, False, True]
+    assert "FAIL" in repr(report)
+
+
+def test_a_wrongly_shaped_gradient_fails_with_a_note(problem):
+    net, x, y = problem
+    right = net.gradients(x, y)
+    wrong = mg.Gradients(W={1: right.W[1].T, 2: right.W[2]}, b=right.b)
+    report = mg.gradient_check(net, x, y, gradients=wrong)
+    assert not report.passed and report["W(1)"].rel_error == np.inf
+    assert "shape (3, 4), but W(1) has shape (4, 3)" in report["W(1)"].note
+
+
+def test_tolerance_can_be_overridden(problem):
+    net, x, y = problem
+    report = mg.gradient_check(net, x, y, method="forward", tolerance=1e-12)
+    assert report.tolerance == 1e-12 and not report.passed
+
+
+def test_default_tolerances_are_looser_for_float32_and_cruder_methods():
+    for dtype in (np.float32, np.float64):
+        assert (
+            mg.default_tolerance("complex", dtype)
+            < mg.default_tolerance("central", dtype)
+            < mg.default_tolerance("forward", dtype)
+        )
+    assert mg.default_tolerance("central", np.float32) > mg.default_tolerance("central")
+
+
+def test_relu_network_away_from_kinks_passes_central_differences():
+    net = mg.MLP([3, 5, 2], seed=2, activation="relu", output_activation="identity", lam=0.1)
+    x = np.array([[0.9, -0.4], [0.3, 1.2], [-0.7, 0.5]])
+    y = np.zeros((2, 2))
+    record = net.forward(x, y)
+    assert np.min(np.abs(record.a[1])) > 1e-3  # every unit is far from ReLU's kink at 0
+    assert mg.gradient_check(net, x, y).passed
