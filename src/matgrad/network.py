@@ -127,6 +127,8 @@ class MLP:
         """
         W_list = _as_layer_list("W", W)
         b_list = _as_layer_list("b", b)
+        if not W_list:
+            raise ValueError("a network needs at least one layer (l >= 1): W is empty")
         if len(W_list) != len(b_list):
             raise ValueError(
                 f"need one bias per weight matrix: got {len(W_list)} W and {len(b_list)} b"
@@ -311,7 +313,7 @@ class ForwardRecord:
     """What Algorithm 6.3 computes: ``h[k]`` for k = 0..l, ``a[k]`` for k = 1..l, ``ŷ``, ``J``.
 
     Every ``h[k]`` and ``a[k]`` has shape ``(n_k, m)``; ``loss`` is ``L(ŷ, y)`` and
-    ``penalty`` is ``Ω(θ)``, so ``J = loss + λ penalty``.
+    ``penalty`` is ``Ω(θ)`` (left at 0 when ``λ = 0``), so ``J = loss + λ penalty``.
     """
 
     h: dict[int, np.ndarray]
@@ -374,7 +376,9 @@ def forward(net: MLP, x, y) -> ForwardRecord:
         h[k] = f(k)(a[k])  # h(k) = f(a(k))
     yhat = h[net.l]  # ŷ = h(l)
     loss = net.reduce(net.loss.value(yhat, y))
-    penalty = net.penalty()
+    # With λ = 0 the penalty does not enter J, and skipping it keeps a non-analytic Ω
+    # (L1) out of complex-step evaluations that do not need it.
+    penalty = net.penalty() if net.lam > 0 else 0.0
     J = loss + net.lam * penalty  # J = L(ŷ, y) + λ Ω(θ)
     return ForwardRecord(h=h, a=a, yhat=yhat, loss=loss, penalty=penalty, J=J)
 
