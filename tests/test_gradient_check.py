@@ -68,10 +68,42 @@ def test_a_wrongly_shaped_gradient_fails_with_a_note(problem):
     assert "shape (3, 4), but W(1) has shape (4, 3)" in report["W(1)"].note
 
 
-def test_tolerance_can_be_overridden(problem):
+def test_tolerance_and_floor_can_be_overridden(problem):
     net, x, y = problem
-    report = mg.gradient_check(net, x, y, method="forward", tolerance=1e-12)
-    assert report.tolerance == 1e-12 and not report.passed
+    report = mg.gradient_check(net, x, y, method="forward", tolerance=1e-12, floor=0.0)
+    assert report.tolerance == 1e-12 and report.floor == 0.0 and not report.passed
+
+
+def test_noise_floor_is_the_rounding_error_of_the_difference():
+    eps = np.finfo(np.float64).eps
+    assert mg.noise_floor("central", 1e-5, np.float64, 0.5) == pytest.approx(10 * eps / 1e-5)
+    assert mg.noise_floor("forward", 1e-5, np.float64, 3.0) == pytest.approx(60 * eps / 1e-5)
+    assert mg.noise_floor("complex", 1e-20, np.float64, 1.0) == 0.0
+
+
+def test_a_step_chosen_too_large_fails_correct_code_rather_than_passing_anything(problem):
+    net, x, y = problem
+    assert not mg.gradient_check(net, x, y, method="central", step=1e-1).passed
+    assert not mg.gradient_check(net, x, y, method="forward", step=1e-3).passed
+
+
+def test_a_step_so_small_that_rounding_swamps_everything_fails(problem):
+    net, x, y = problem
+    report = mg.gradient_check(net, x, y, method="central", step=1e-14)
+    assert not report.passed and report.floor <= report.tolerance * max(net.cost(x, y), 1)
+
+
+def test_a_gradient_too_small_to_resolve_passes_absolutely_but_a_wrong_one_still_fails():
+    # A 1-1-1 ReLU net whose hidden unit is dead: ∇W(2) J = λ W(2) alone, far below what
+    # central differences can resolve relative to J; the floor keeps that from a false alarm.
+    net = mg.MLP.from_weights([[[1.0]], [[0.5]]], [[-5.0], [0.2]], activation="relu", lam=1e-8)
+    x, y = np.array([1.0]), np.array([3.0])
+    report = mg.gradient_check(net, x, y)
+    assert report.passed and report["W(2)"].rel_error > report.tolerance
+    assert "noise floor" in report["W(2)"].note
+    wrong = net.gradients(x, y)
+    wrong.W[2] = wrong.W[2] + 1e-3
+    assert not mg.gradient_check(net, x, y, gradients=wrong).passed
 
 
 def test_default_tolerances_are_looser_for_float32_and_cruder_methods():

@@ -19,6 +19,7 @@ from matgrad.gradient_check import (
     ParameterCheck,
     default_tolerance,
     gradient_check,
+    noise_floor,
     relative_error,
 )
 from matgrad.layouts import LAYOUTS, linear, to_columns, to_rows, weight_gradient
@@ -63,6 +64,7 @@ __all__ = [
     "jacobian_kron",
     "jacobian_tensor",
     "linear",
+    "noise_floor",
     "numerical_gradient",
     "outer",
     "parameter_gradient",

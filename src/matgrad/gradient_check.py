@@ -9,6 +9,12 @@ with ``tiny`` the dtype's smallest normal number (so two zero gradients agree). 
 the familiar ``|A − N| / (|A| + |N|)``, scaled by the array's largest entry rather than
 entry by entry: an entry that happens to be near zero is swamped by rounding in *both*
 methods, and dividing by it would raise false alarms on correct code.
+
+A parameter passes when ``max|A − N| <= tolerance (max|A| + max|N|) + floor``, where
+``floor`` is :func:`noise_floor`, the absolute error finite differences make on any
+gradient: a gradient far smaller than that (a dead ReLU unit's weights under a tiny
+``λ``) cannot be resolved relatively, only in absolute terms, as ``numpy.allclose``'s
+``atol`` does.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matgrad._validation import choice, finite_array, positive_float
+from matgrad._validation import choice, finite_array, non_negative_float, positive_float
 from matgrad.finite_differences import METHODS, check_step, parameter_gradient
 
 METHOD_NAMES = {
@@ -42,6 +48,20 @@ def default_tolerance(method: str, dtype=np.float64) -> float:
     """The pass/fail threshold on :func:`relative_error` for a method and dtype."""
     choice("method", method, METHODS)
     return TOLERANCES[(method, np.dtype(dtype))]
+
+
+def noise_floor(method: str, step: float, dtype, J: float) -> float:
+    """The rounding error a finite difference makes on any gradient, however small.
+
+    Each evaluation of ``J`` is off by about ``ε|J|``, and a difference divides that by
+    the step: forward ``2ε|J|/s``, central ``ε|J|/s``; complex step subtracts nothing, so
+    its floor is 0. Ten times that. (Truncation error, ``O(s)`` or ``O(s²)`` times a
+    derivative, is left to the relative tolerance: a step chosen too large must fail.)
+    """
+    choice("method", method, METHODS)
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    scale = max(abs(float(np.real(J))), 1.0)
+    return 10 * scale * {"forward": 2 * eps / step, "central": eps / step, "complex": 0.0}[method]
 
 
 def relative_error(A, N) -> float:
@@ -71,6 +91,13 @@ class ParameterCheck:
     passed: bool
     note: str = ""
 
+    @property
+    def abs_error(self) -> float:
+        """``max|A − N|`` (``inf`` for a wrongly shaped claim)."""
+        if self.claimed.shape != self.numerical.shape:
+            return np.inf
+        return float(np.max(np.abs(self.claimed - self.numerical), initial=0.0))
+
 
 @dataclass
 class GradientCheckReport:
@@ -79,6 +106,7 @@ class GradientCheckReport:
     method: str
     step: float
     tolerance: float
+    floor: float
     checks: list[ParameterCheck]
 
     @property
@@ -151,6 +179,7 @@ def gradient_check(
     method: str = "central",
     step: float | None = None,
     tolerance: float | None = None,
+    floor: float | None = None,
     gradients=None,
 ) -> GradientCheckReport:
     """Compare backpropagation with finite differences for every ``W(k)`` and ``b(k)``.
@@ -159,7 +188,9 @@ def gradient_check(
     as :func:`matgrad.backward`'s result or a deliberately wrong one); by default,
     Algorithms 6.3 and 6.4 compute them. ``method`` is ``forward``, ``central`` or
     ``complex``; ``step`` and ``tolerance`` default to :func:`default_step` and
-    :func:`default_tolerance` for the method and the network's dtype.
+    :func:`default_tolerance` for the method and the network's dtype, and ``floor`` (the
+    absolute error allowed on top of the relative one) to :func:`noise_floor`, capped at
+    ``tolerance · max(|J|, 1)``.
     """
     choice("method", method, METHODS)
     x, y = net.check_example(x, y)
@@ -175,6 +206,13 @@ def gradient_check(
         )
     if gradients is None:
         gradients = net.gradients(x, y)
+    if floor is None:
+        # Never more lenient than the tolerance applied to the cost's own scale: a step so
+        # small that rounding swamps every gradient must fail, not pass everything.
+        J = abs(float(np.real(net.cost(x, y))))
+        floor = min(noise_floor(method, step, net.dtype, J), tolerance * max(J, 1.0))
+    else:
+        floor = non_negative_float("floor", floor)
     checks = []
     for name, k in net.parameters():
         label = f"{name}({k})"
@@ -188,7 +226,17 @@ def gradient_check(
             )
             continue
         error = relative_error(claimed, numerical)
-        checks.append(
-            ParameterCheck(label, expected_shape, claimed, numerical, error, error <= tolerance)
+        scale = np.max(np.abs(claimed), initial=0.0) + np.max(np.abs(numerical), initial=0.0)
+        absolute = np.max(np.abs(claimed - numerical), initial=0.0)
+        passed = bool(absolute <= tolerance * scale + floor)
+        note = (
+            f"within the finite-difference noise floor {floor:.0e}"
+            if passed and error > tolerance
+            else ""
         )
-    return GradientCheckReport(method=method, step=step, tolerance=tolerance, checks=checks)
+        checks.append(
+            ParameterCheck(label, expected_shape, claimed, numerical, error, passed, note)
+        )
+    return GradientCheckReport(
+        method=method, step=step, tolerance=tolerance, floor=floor, checks=checks
+    )
