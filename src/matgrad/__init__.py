@@ -9,6 +9,7 @@ from matgrad.calculus import contract, frobenius, jacobian_kron, jacobian_tensor
 from matgrad.finite_differences import (
     METHODS,
     ParameterCost,
+    batched_parameter_gradient,
     default_step,
     numerical_gradient,
     parameter_gradient,
@@ -55,6 +56,7 @@ __all__ = [
     "TraceStep",
     "backward",
     "backward_with_mistake",
+    "batched_parameter_gradient",
     "contract",
     "default_step",
     "default_tolerance",

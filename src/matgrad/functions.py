@@ -150,31 +150,36 @@ def get_loss(name: str | Loss) -> Loss:
 class Regularizer:
     """A penalty ``Ω`` on one weight matrix and its (sub)gradient ``∇_W Ω``.
 
-    ``Ω(θ)`` of a network is the sum over its weight matrices; biases are not
-    regularized (the common practice, Goodfellow et al. 2016, section 7.1).
+    ``Ω(W)`` is a sum of elementwise terms ``Σ_ij ω(W_ij)`` (``terms`` returns the
+    array of ``ω(W_ij)``), and ``Ω(θ)`` of a network sums it over the weight matrices;
+    biases are not regularized (the common practice, Goodfellow et al. 2016, §7.1).
     """
 
     name: str
-    value: Callable[[np.ndarray], float]
+    terms: Callable[[np.ndarray], np.ndarray]
     gradient: Callable[[np.ndarray], np.ndarray]
     analytic: bool = True
     reason: str = ""
 
+    def value(self, W: np.ndarray):
+        """``Ω(W) = Σ_ij ω(W_ij)``."""
+        return np.sum(self.terms(W))
 
-def _l1_value(W):
+
+def _l1_terms(W):
     if np.iscomplexobj(W):
         raise ValueError("the L1 norm is not analytic: complex step cannot differentiate it")
-    return np.sum(np.abs(W))
+    return np.abs(W)
 
 
 REGULARIZERS: dict[str, Regularizer] = {
-    "none": Regularizer("none", lambda W: 0.0, np.zeros_like),
+    "none": Regularizer("none", np.zeros_like, np.zeros_like),
     # ½ Σ W², so that ∇_W Ω = W exactly (the book's section 6.5.7 writes Σ W², gradient 2W).
-    "l2": Regularizer("l2", lambda W: 0.5 * np.sum(W * W), lambda W: W),
+    "l2": Regularizer("l2", lambda W: 0.5 * W * W, lambda W: W),
     # np.sign gives the subgradient 0 at W = 0.
     "l1": Regularizer(
         "l1",
-        _l1_value,
+        _l1_terms,
         np.sign,
         analytic=False,
         reason="the L1 norm |W| has a kink at 0, so complex step does not apply",

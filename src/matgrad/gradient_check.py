@@ -24,7 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from matgrad._validation import choice, finite_array, non_negative_float, positive_float
-from matgrad.finite_differences import METHODS, check_step, parameter_gradient
+from matgrad.finite_differences import (
+    METHODS,
+    batched_parameter_gradient,
+    check_step,
+    parameter_gradient,
+)
 
 METHOD_NAMES = {
     "forward": "forward differences",
@@ -181,6 +186,7 @@ def gradient_check(
     tolerance: float | None = None,
     floor: float | None = None,
     gradients=None,
+    batched: bool = True,
 ) -> GradientCheckReport:
     """Compare backpropagation with finite differences for every ``W(k)`` and ``b(k)``.
 
@@ -190,7 +196,8 @@ def gradient_check(
     ``complex``; ``step`` and ``tolerance`` default to :func:`default_step` and
     :func:`default_tolerance` for the method and the network's dtype, and ``floor`` (the
     absolute error allowed on top of the relative one) to :func:`noise_floor`, capped at
-    ``tolerance · max(|J|, 1)``.
+    ``tolerance · max(|J|, 1)``. ``batched=False`` uses the one-entry-at-a-time
+    reference loop instead of :func:`~matgrad.finite_differences.batched_parameter_gradient`.
     """
     choice("method", method, METHODS)
     x, y = net.check_example(x, y)
@@ -204,12 +211,13 @@ def gradient_check(
         raise ValueError(
             "complex step needs an analytic cost: " + "; ".join(net.non_analytic_reasons())
         )
+    record = net.forward(x, y)
     if gradients is None:
-        gradients = net.gradients(x, y)
+        gradients = net.backward(record, y)
     if floor is None:
         # Never more lenient than the tolerance applied to the cost's own scale: a step so
         # small that rounding swamps every gradient must fail, not pass everything.
-        J = abs(float(np.real(net.cost(x, y))))
+        J = abs(float(record.J))
         floor = min(noise_floor(method, step, net.dtype, J), tolerance * max(J, 1.0))
     else:
         floor = non_negative_float("floor", floor)
@@ -217,7 +225,11 @@ def gradient_check(
     for name, k in net.parameters():
         label = f"{name}({k})"
         expected_shape = net.parameter(name, k).shape
-        numerical = parameter_gradient(net, x, y, name, k, method=method, step=step)
+        numerical = (
+            batched_parameter_gradient(net, x, y, name, k, method=method, step=step, record=record)
+            if batched
+            else parameter_gradient(net, x, y, name, k, method=method, step=step, batched=False)
+        )
         claimed = np.asarray(getattr(gradients, name)[k])
         if claimed.shape != expected_shape:
             note = f"shape {claimed.shape}, but {label} has shape {expected_shape}"

@@ -1,0 +1,106 @@
+"""Batched finite differences give the reference loop's gradients, in bounded memory."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import matgrad as mg
+
+
+def problem(widths, m, seed, **options):
+    net = mg.MLP(widths, seed=seed, **options)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(widths[0], m)).astype(net.dtype)
+    if options.get("loss") == "softmax_cross_entropy":
+        y = np.eye(widths[-1])[:, rng.integers(0, widths[-1], size=m)]
+    else:
+        y = rng.normal(size=(widths[-1], m))
+    return net, x, y.astype(net.dtype)
+
+
+@given(
+    widths=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    m=st.integers(1, 4),
+    seed=st.integers(0, 1000),
+    activation=st.sampled_from(["identity", "tanh", "sigmoid", "relu"]),
+    loss=st.sampled_from(["squared_error", "softmax_cross_entropy"]),
+    reduction=st.sampled_from(["mean", "sum"]),
+    lam=st.sampled_from([0.0, 0.4]),
+    regularizer=st.sampled_from(["l2", "l1", "none"]),
+    method=st.sampled_from(["forward", "central", "complex"]),
+)
+def test_batched_equals_the_reference_loop(
+    widths, m, seed, activation, loss, reduction, lam, regularizer, method
+):
+    net, x, y = problem(
+        widths,
+        m,
+        seed,
+        activation=activation,
+        output_activation="identity" if loss == "softmax_cross_entropy" else activation,
+        loss=loss,
+        reduction=reduction,
+        lam=lam,
+        regularizer=regularizer,
+    )
+    if method == "complex" and not net.analytic:
+        with pytest.raises(ValueError, match="analytic"):
+            mg.batched_parameter_gradient(net, x, y, "W", 1, method=method)
+        return
+    step = mg.default_step(method)
+    # Both evaluate J with rounding error about ε|J|; a difference divides that by the step.
+    noise = 20 * np.finfo(np.float64).eps * max(1.0, abs(net.cost(x, y))) / step
+    for name, k in net.parameters():
+        reference = mg.parameter_gradient(net, x, y, name, k, method=method, batched=False)
+        batched = mg.batched_parameter_gradient(net, x, y, name, k, method=method)
+        assert batched.shape == reference.shape and batched.dtype == reference.dtype
+        np.testing.assert_allclose(batched, reference, rtol=1e-12, atol=noise)
+
+
+def test_float32_networks_stay_float32_and_agree():
+    net, x, y = problem([3, 4, 2], 3, 0, dtype=np.float32, lam=0.1)
+    batched = mg.batched_parameter_gradient(net, x, y, "W", 1)
+    reference = mg.parameter_gradient(net, x, y, "W", 1, batched=False)
+    assert batched.dtype == np.float32
+    np.testing.assert_allclose(batched, reference, atol=1e-2)
+
+
+@pytest.mark.parametrize("method", ["forward", "central", "complex"])
+def test_chunking_gives_identical_results(method):
+    net, x, y = problem([5, 7, 3], 4, 1, lam=0.2)
+    whole = mg.batched_parameter_gradient(net, x, y, "W", 1, method=method)
+    for memory in (1, 200, 5000):  # one copy per chunk, a few, many
+        chunked = mg.batched_parameter_gradient(net, x, y, "W", 1, method=method, memory=memory)
+        np.testing.assert_array_equal(chunked, whole)
+
+
+def test_memory_budget_bounds_the_chunk(monkeypatch):
+    net, x, y = problem([6, 8, 4], 5, 2)
+    seen = []
+    original = mg.finite_differences._perturbed_costs
+
+    def spy(net, record, y, k, rows, row_shifts, dtype):
+        seen.append(len(rows))
+        return original(net, record, y, k, rows, row_shifts, dtype)
+
+    monkeypatch.setattr(mg.finite_differences, "_perturbed_costs", spy)
+    budget = 4 * 8 * 5 * 8 * 3  # room for three copies of (4 arrays × 8 bytes × m × widest)
+    mg.batched_parameter_gradient(net, x, y, "W", 1, method="forward", memory=budget)
+    assert max(seen) == 3 and sum(seen) == net.W[1].size
+
+
+def test_gradient_check_verdicts_agree_batched_and_looped():
+    net, x, y = problem([3, 3, 3], 4, 3, lam=0.3)
+    record = net.forward(x, y)
+    for gradients in (None, mg.backward_with_mistake(net, record, y, "missing_lambda")):
+        batched = mg.gradient_check(net, x, y, gradients=gradients)
+        looped = mg.gradient_check(net, x, y, gradients=gradients, batched=False)
+        assert [c.passed for c in batched.checks] == [c.passed for c in looped.checks]
+        assert batched.max_rel_error == pytest.approx(looped.max_rel_error, rel=1e-3, abs=1e-9)
+
+
+def test_bad_memory_budget_is_refused():
+    net, x, y = problem([3, 2], 1, 0)
+    with pytest.raises(ValueError, match="memory must be a whole number >= 1"):
+        mg.batched_parameter_gradient(net, x, y, "W", 1, memory=0)
