@@ -104,3 +104,12 @@ def test_bad_memory_budget_is_refused():
     net, x, y = problem([3, 2], 1, 0)
     with pytest.raises(ValueError, match="memory must be a whole number >= 1"):
         mg.batched_parameter_gradient(net, x, y, "W", 1, memory=0)
+
+
+def test_a_regularizer_whose_terms_are_not_elementwise_is_refused():
+    from matgrad.functions import Regularizer
+
+    summed = Regularizer("summed", lambda W: np.sum(W * W), lambda W: 2 * W)
+    net, x, y = problem([3, 2], 2, 0, regularizer=summed, lam=0.1)
+    with pytest.raises(ValueError, match="one term ω\\(W_ij\\) per entry"):
+        mg.batched_parameter_gradient(net, x, y, "W", 1)

@@ -182,6 +182,11 @@ def batched_parameter_gradient(
     # How much row ``rows[p]`` of a(k) moves, per unit step, for perturbation p: (P, m).
     shifts = record.h[k - 1][columns] if name == "W" else np.ones((parameter.size, record.m))
     terms = net.regularizer.terms(parameter.ravel()) if name == "W" else None
+    if terms is not None and np.shape(terms) != (parameter.size,):
+        raise ValueError(
+            f"regularizer {net.regularizer.name!r}: terms(W) must return one term ω(W_ij) per "
+            f"entry (shape {(parameter.size,)} for a flat W), got shape {np.shape(terms)}"
+        )
 
     def costs(signed_step):
         """J for every entry perturbed by ``signed_step`` (real or imaginary), shape (P,)."""
