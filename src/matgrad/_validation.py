@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,8 +25,17 @@ def choice(kind: str, name, options: Iterable[str]) -> str:
     return name
 
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 def finite_array(name: str, value, *, allow_complex: bool = False) -> np.ndarray:
     """Convert ``value`` to a float (or complex) array, refusing NaN, inf and non-numbers."""
+    if isinstance(value, np.ndarray) and value.dtype in _FLOATS:
+        # The common case, kept cheap: a float array whose sum is finite has no NaN or inf
+        # (a sum that overflows is rechecked entry by entry below).
+        if math.isfinite(value.sum()) or np.all(np.isfinite(value)):
+            return value
+        raise ValueError(f"{name} must be finite: it contains NaN or inf")
     try:
         array = np.asarray(value)
     except Exception as error:  # ragged lists and the like

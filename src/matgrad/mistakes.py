@@ -32,7 +32,7 @@ def backward_with_mistake(net, record, y, mistake: str) -> Gradients:
     layer) raises ``ValueError`` saying so, as the buggy code itself would fail.
     """
     choice("mistake", mistake, MISTAKES)
-    _, y = net.check_example(record.h[0], y)
+    y = net.check_target(y, record.m)
     h, a, W, f, lam, Omega = record.h, record.a, net.W, net.f, net.lam, net.regularizer
     W_grad, b_grad = {}, {}
     g = net.output_gradient(record.yhat, y)

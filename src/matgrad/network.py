@@ -259,18 +259,22 @@ class MLP:
 
     def check_example(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """Validate ``x`` ``(n_0,)``/``(n_0, m)`` and ``y`` ``(n_l,)``/``(n_l, m)``; return 2-D."""
-        x = column_batch("x", x, self.widths[0])
-        y = column_batch("y", y, self.widths[-1])
-        if y.shape[1] != x.shape[1]:
+        x = column_batch("x", x, self.W[1].shape[1])
+        return x, self.check_target(y, x.shape[1])
+
+    def check_target(self, y, m: int) -> np.ndarray:
+        """Validate ``y`` for ``m`` examples: ``(n_l,)`` when ``m = 1``, else ``(n_l, m)``."""
+        y = column_batch("y", y, self.W[self.l].shape[0])
+        if y.shape[1] != m:
             raise ValueError(
-                f"x holds {x.shape[1]} examples (columns) but y holds {y.shape[1]}; "
-                f"y must have shape ({self.widths[-1]}, {x.shape[1]})"
+                f"x holds {m} examples (columns) but y holds {y.shape[1]}; "
+                f"y must have shape ({y.shape[0]}, {m})"
             )
         if self.loss.name == "softmax_cross_entropy" and (
             np.any(y < 0) or not np.allclose(y.sum(axis=0), 1.0)
         ):
             raise ValueError(f"softmax_cross_entropy needs y as {self.loss.target}")
-        return x, y
+        return y
 
     def penalty(self) -> float:
         """``Ω(θ)``: the regularizer summed over the weight matrices (biases excluded)."""
@@ -278,7 +282,7 @@ class MLP:
 
     def reduce(self, per_example: np.ndarray) -> np.ndarray:
         """Combine per-example values into ``L`` (sum or mean over the ``m`` columns)."""
-        total = np.sum(per_example, axis=-1)
+        total = per_example.sum(axis=-1)
         return total / per_example.shape[-1] if self.reduction == "mean" else total
 
     def output_gradient(self, yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -392,7 +396,7 @@ def backward(net: MLP, record: ForwardRecord, y) -> Gradients:
     sum of the per-example outer products, and the bias gradient sums ``G``'s columns
     (biases are not regularized, so their ``λ ∇b(k) Ω`` term is zero).
     """
-    _, y = net.check_example(record.h[0], y)
+    y = net.check_target(y, record.m)
     h, a, W, f, lam, Omega = record.h, record.a, net.W, net.f, net.lam, net.regularizer
     W_grad, b_grad, trace = {}, {}, []
 
