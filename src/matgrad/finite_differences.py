@@ -161,11 +161,11 @@ def batched_parameter_gradient(
 
     Perturbing one parameter of layer ``k`` leaves ``h(0) .. h(k-1)`` unchanged, and moves
     one row of ``a(k)``: entry ``(i, j)`` of ``W(k)`` by ``s h(k-1)_j`` (row ``i`` of
-    ``W(k) h(k-1)``), entry ``i`` of ``b(k)`` by ``s``. So Algorithm 6.3 runs once up to
-    ``a(k)``; then ``c`` perturbed copies of ``a(k)`` sit side by side as one
-    ``(n_k, c m)`` matrix, and layers ``k..l`` push all of them through as wide matrix
-    products. ``c`` is chosen so the copies stay within ``memory`` bytes. ``record`` may
-    pass the unperturbed :class:`~matgrad.ForwardRecord` to skip recomputing it.
+    ``W(k) h(k-1)``), entry ``i`` of ``b(k)`` by ``s``. So Algorithm 6.3 runs once; then
+    ``c`` perturbed copies continue from layer ``k`` side by side, as wide matrix products
+    (see :func:`_perturbed_costs`). ``c`` is chosen so the copies stay within ``memory``
+    bytes. ``record`` may pass the unperturbed :class:`~matgrad.ForwardRecord` to skip
+    recomputing it.
     """
     choice("method", method, METHODS)
     x, y = net.check_example(x, y)
@@ -191,7 +191,7 @@ def batched_parameter_gradient(
     def costs(signed_step):
         """J for every entry perturbed by ``signed_step`` (real or imaginary), shape (P,)."""
         dtype = complex_dtype(net.dtype) if np.iscomplexobj(signed_step) else net.dtype
-        bytes_per_copy = 4 * np.dtype(dtype).itemsize * record.m * max(net.widths[k - 1 :])
+        bytes_per_copy = 4 * np.dtype(dtype).itemsize * record.m * max(net.widths[k:])
         chunk = max(1, memory // bytes_per_copy)
         J = np.empty(parameter.size, dtype=dtype)
         for start in range(0, parameter.size, chunk):
@@ -217,14 +217,22 @@ def batched_parameter_gradient(
 def _perturbed_costs(net, record, y, k, rows, row_shifts, dtype) -> np.ndarray:
     """``J`` for ``c`` copies of ``a(k)``, row ``rows[p]`` of copy ``p`` moved by ``row_shifts[p]``.
 
-    The copies are laid side by side as columns, ``(n_k, c m)``, so that each later layer
-    is one matrix product (Algorithm 6.3 from line ``a(k)`` on).
+    Only that row of ``h(k) = f(a(k))`` changes, so ``a(k+1) = b + W(k+1) h(k)`` changes by
+    one column of ``W(k+1)`` times the change: a rank-one update per copy. From ``h(k+1)``
+    on, the copies sit side by side as columns, ``(n, c m)``, and each later layer is one
+    wide matrix product (Algorithm 6.3 from line ``a(k+1)`` on).
     """
     copies, m = len(rows), record.m
-    a = np.tile(record.a[k].astype(dtype), (1, copies))  # (n_k, c m)
-    a.reshape(a.shape[0], copies, m)[rows, np.arange(copies)] += row_shifts
-    h = net.f(k)(a)
-    for layer in range(k + 1, net.l + 1):
+    moved = net.f(k)(record.a[k][rows].astype(dtype) + row_shifts)  # (c, m): the changed rows
+    if k == net.l:
+        h = np.repeat(record.h[k][:, None, :].astype(dtype), copies, axis=1)  # (n_l, c, m)
+        h[rows, np.arange(copies)] = moved
+    else:
+        change = moved - record.h[k][rows]
+        a = record.a[k + 1][:, None, :] + net.W[k + 1][:, rows][:, :, None] * change
+        h = net.f(k + 1)(a)
+    h = h.reshape(h.shape[0], copies * m)
+    for layer in range(k + 2, net.l + 1):
         h = net.f(layer)(net.b[layer] + net.W[layer] @ h)
     per_example = net.loss.value(h, np.tile(y, (1, copies))).reshape(copies, m)
     return net.reduce(per_example) + net.lam * record.penalty
