@@ -1,0 +1,90 @@
+"""Refresh the JavaScript the static site serves itself: MathJax, RequireJS, the widget manager.
+
+Run: python scripts/vendor_assets.py   (needs npm; writes book/_vendor/, then commit it)
+
+Every file comes from the npm registry at a pinned version (``npm pack``), so the site makes
+no request to a CDN and works offline. Only the files a page can load are kept. Licences are
+copied beside them and ``book/_vendor/README.md`` records where each came from.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "book" / "_vendor"
+
+PACKAGES = {
+    # npm package: (version, folder under book/_vendor, files or folders kept from package/)
+    "mathjax": (
+        "3.2.2",
+        "mathjax",
+        [
+            "LICENSE",
+            "es5/tex-mml-chtml.js",
+            "es5/input/tex/extensions",
+            "es5/output/chtml/fonts/woff-v2",
+            "es5/ui",
+            "es5/a11y",
+            "es5/sre",
+        ],
+    ),
+    "requirejs": ("2.3.8", "requirejs", ["require.js"]),
+    "@jupyter-widgets/html-manager": ("1.0.15", "html-manager", ["dist"]),
+}
+DROPPED = ("embed.js", "embed.js.map", "libembed-amd.js")  # not loaded by the AMD embedder
+
+
+def npm_pack(name: str, version: str, folder: Path) -> Path:
+    subprocess.run(
+        ["npm", "pack", f"{name}@{version}", "--silent"],
+        cwd=folder,
+        check=True,
+        stdout=subprocess.PIPE,
+    )
+    (tarball,) = folder.glob("*.tgz")
+    return tarball
+
+
+def main() -> int:
+    if shutil.which("npm") is None:
+        print("npm is needed to refresh the vendored assets", file=sys.stderr)
+        return 1
+    own_files = {"README.md", "matgrad.css", "widgets-bridge.js", "logo.svg"}
+    for entry in VENDOR.iterdir() if VENDOR.exists() else []:
+        if entry.name not in own_files:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    for name, (version, target, keep) in PACKAGES.items():
+        with tempfile.TemporaryDirectory() as folder:
+            tarball = npm_pack(name, version, Path(folder))
+            with tarfile.open(tarball) as archive:
+                archive.extractall(folder, filter="data")
+            package = Path(folder) / "package"
+            for item in keep:
+                source, destination = package / item, VENDOR / target / Path(item).name
+                if item.startswith("es5/") and item.count("/") > 1:
+                    destination = VENDOR / target / Path(item).relative_to("es5")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                if source.is_dir():
+                    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*DROPPED))
+                else:
+                    shutil.copy2(source, destination)
+        print(f"{name}@{version} -> book/_vendor/{target}")
+    # html-manager is part of ipywidgets (BSD-3-Clause); its npm tarball carries no licence
+    # file, so take the licence from the ipywidgets wheel this project already installs.
+    licence = next(
+        file for file in metadata.files("ipywidgets") if file.name in ("LICENSE", "LICENSE.txt")
+    )
+    shutil.copy2(licence.locate(), VENDOR / "html-manager" / "LICENSE")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

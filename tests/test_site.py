@@ -1,0 +1,207 @@
+"""The built site as a reader sees it: every page of _toc.yml in a real headless Chromium.
+
+`make test` builds the site first (`jupyter-book build --all -W`). The site is served from
+_build/html on 127.0.0.1 and driven by Debian's /usr/bin/chromium through Playwright (never
+a downloaded browser). Under CI (CI=true) a missing build or browser is a failure, not a skip.
+Full-page screenshots land in tests/screenshots/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import threading
+import urllib.error
+import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urldefrag, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def toc_pages() -> list[str]:
+    """Every document of _toc.yml, root first, in reading order (without suffix)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts") or []:
+        walk(part.get("chapters"))
+    return pages
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI must run the browser tests)")
+    pytest.skip(reason)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server():
+    if not (SITE / "index.html").exists():
+        unavailable("the site is not built: run `make build` first")
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        unavailable("Debian's Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def visited():
+    """Internal links seen on every page, checked once at the end."""
+    return set()
+
+
+def open_page(browser, url):
+    """Load a page, recording console errors, failed requests and every requested URL."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    seen = {"requests": [], "errors": [], "failed": []}
+    page.on("request", lambda request: seen["requests"].append(request.url))
+    page.on("requestfailed", lambda request: seen["failed"].append(request.url))
+    page.on(
+        "response",
+        lambda response: (
+            seen["failed"].append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.on(
+        "console",
+        lambda message: seen["errors"].append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+    response = page.goto(url, wait_until="networkidle")
+    return page, response, seen
+
+
+@pytest.mark.parametrize("document", toc_pages())
+def test_page_as_a_reader_sees_it(document, server, browser, visited):
+    html = (SITE / f"{document}.html").read_text()
+    page, response, seen = open_page(browser, f"{server}/{document}.html")
+    try:
+        assert response.status == 200
+        # Maths: every math node typeset by the site's own MathJax.
+        math_nodes = len(re.findall(r'class="math[ "]', html))
+        if math_nodes:
+            page.wait_for_function("() => window.MathJax && window.MathJax.startup")
+            page.evaluate("() => window.MathJax.startup.promise")
+            typeset = page.locator("mjx-container").count()
+            assert typeset >= math_nodes, f"{typeset} of {math_nodes} maths typeset"
+        text = page.locator("article").inner_text()
+        assert "$$" not in text and "\\(" not in text and "\\[" not in text
+        # Widgets: every placeholder rendered from the stored state, with live controls.
+        placeholders = html.count(WIDGET_VIEW)
+        if placeholders:
+            assert WIDGET_STATE in html, "widget views without stored widget state render blank"
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.jupyter-widgets.widget-container,"
+                f" .cell_output .jupyter-widgets').length >= {placeholders}",
+                timeout=20000,
+            )
+            page.wait_for_load_state("networkidle")
+            state = json.loads(
+                re.search(
+                    rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', html, re.S
+                ).group(1)
+            )
+            models = {model["model_name"] for model in state["state"].values()}
+            if models & {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel"}:
+                sliders = page.locator(".widget-slider")
+                assert sliders.count() > 0
+                assert page.locator(".widget-slider .slider-container").count() > 0
+        # Images: every one loaded.
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src)"
+        )
+        assert broken == []
+        # Nothing left the machine, nothing failed, nothing complained.
+        host = urlparse(server).netloc
+        outside = sorted({urlparse(u).netloc for u in seen["requests"]} - {host, ""})
+        assert outside == [], f"requests to other hosts: {outside}"
+        assert seen["failed"] == []
+        assert seen["errors"] == []
+        for href in page.evaluate("() => [...document.links].map(a => a.href)"):
+            if urlparse(href).netloc == host:
+                visited.add(urldefrag(href)[0])
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(document).name}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_every_internal_link_resolves(server, browser, visited):
+    # Runs after the page tests (file order), which collect the links.
+    for document in toc_pages():
+        visited.add(f"{server}/{document}.html")
+    for url in sorted(visited):
+        try:
+            with urllib.request.urlopen(url) as reply:
+                assert reply.status == 200, url
+        except urllib.error.HTTPError as error:
+            pytest.fail(f"{url}: HTTP {error.code}")
+
+
+def test_algorithms_are_typeset_and_cross_referenced(server):
+    pages = {document: (SITE / f"{document}.html").read_text() for document in toc_pages()}
+    algorithms = {d: html.count('class="proof algorithm') for d, html in pages.items()}
+    if sum(algorithms.values()) == 0:
+        pytest.skip("no chapter typesets an algorithm yet")
+    assert sum(algorithms.values()) >= 2, algorithms  # Algorithms 6.3 and 6.4
+    references = sum(len(re.findall(r'href="[^"]*#alg-', html)) for html in pages.values())
+    assert references >= 1
+
+
+def test_no_page_loads_the_vendored_libraries_it_does_not_use():
+    # Jupyter Book injects every .js under a folder named _static into every page; the
+    # vendored folder avoids that name, so MathJax's many components stay unlisted.
+    for document in toc_pages():
+        html = (SITE / f"{document}.html").read_text()
+        assert "_static/mathjax/input" not in html and "_static/mathjax/sre" not in html
+        assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
