@@ -1,0 +1,330 @@
+"""Interactive widgets (ipywidgets 8): thin views over :mod:`matgrad.explore` and friends.
+
+Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
+shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
+controls and read the result; figures are rendered to PNG into an ``Image`` widget, so an
+update replaces one picture (no flicker, no figures left open) and the page's stored widget
+state carries the picture to the static site.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+import numpy as np
+
+from matgrad import explore, plots, shapes
+from matgrad.finite_differences import METHODS, default_step
+from matgrad.functions import ACTIVATIONS, LOSSES
+from matgrad.mistakes import MISTAKES
+from matgrad.network import ALGORITHM_6_4
+
+STYLE = {"description_width": "initial"}
+WIDE = w.Layout(width="320px")
+
+
+def _message(text: str) -> str:
+    return f'<div style="color:#b2182b"><b>Not possible:</b> {html.escape(text)}</div>'
+
+
+class ShapeExplorer(w.VBox):
+    """Depth, widths, batch size and layer → the shapes in layer ``k``'s gradient lines."""
+
+    def __init__(self):
+        self.depth = w.IntSlider(2, min=1, max=shapes.MAX_DEPTH, description="depth l", style=STYLE)
+        self.width_sliders = [
+            w.IntSlider(n, min=1, max=shapes.MAX_WIDTH, description=f"n_{i}", style=STYLE)
+            for i, n in enumerate((3, 4, 2, 3, 3, 3))
+        ]
+        self.batch = w.IntSlider(
+            1, min=1, max=shapes.MAX_BATCH, description="batch size m", style=STYLE
+        )
+        self.layer = w.IntSlider(1, min=1, max=2, description="layer k", style=STYLE)
+        self.candidate = w.Dropdown(
+            options=shapes.CANDIDATES, description="candidate for ∇W(k) J", style=STYLE, layout=WIDE
+        )
+        self.summary = w.HTML()
+        self.image = w.Image(format="png")
+        for control in (self.depth, self.batch, self.layer, self.candidate, *self.width_sliders):
+            control.observe(self.update, names="value")
+        self.widths_box = w.HBox(self.width_sliders[:3])
+        super().__init__(
+            [
+                w.HBox([self.depth, self.batch, self.layer]),
+                self.widths_box,
+                self.candidate,
+                self.summary,
+                self.image,
+            ]
+        )
+        self.update()
+
+    @property
+    def widths(self) -> list[int]:
+        return [slider.value for slider in self.width_sliders[: self.depth.value + 1]]
+
+    def update(self, change=None):
+        l = self.depth.value  # noqa: E741 - the book's depth
+        self.layer.max = l  # clamps k into 1..l
+        self.widths_box.children = self.width_sliders[: l + 1]
+        self.layer_shapes = shapes.layer_shapes(self.widths, self.batch.value, self.layer.value)
+        self.verdict = shapes.judge(self.candidate.value, self.layer_shapes)
+        rows = "".join(
+            f"<tr><td>{name}</td><td>{r} × {c}</td></tr>"
+            for name, (r, c) in self.layer_shapes.shapes.items()
+        )
+        mark = "✓" if self.verdict.correct else "✗"
+        self.summary.value = (
+            f"<table><tr><th>quantity</th><th>shape</th></tr>{rows}</table>"
+            f"<p><b>{mark} {html.escape(self.verdict.candidate)}</b>: "
+            f"{html.escape(self.verdict.reason)}</p>"
+        )
+        self.image.value = plots.figure_png(plots.plot_shapes(self.layer_shapes, self.verdict))
+
+
+class BackwardStepper(w.VBox):
+    """Algorithm 6.4 one line at a time on a small network: the line, ``g`` and the results."""
+
+    def __init__(self, widths=explore.DEFAULT_WIDTHS, lam: float = 0.1, seed: int = 0):
+        self.frames = explore.backward_frames(widths, lam=lam, seed=seed)
+        last = len(self.frames) - 1
+        self.position = w.IntSlider(0, min=0, max=last, description="line executed", style=STYLE)
+        self.play = w.Play(value=0, min=0, max=last, interval=1500, description="play")
+        w.jslink((self.play, "value"), (self.position, "value"))
+        self.previous = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
+        self.next = w.Button(description="next ▶", layout=w.Layout(width="110px"))
+        self.reset = w.Button(description="reset", layout=w.Layout(width="80px"))
+        self.previous.on_click(lambda _: self._move(-1))
+        self.next.on_click(lambda _: self._move(1))
+        self.reset.on_click(lambda _: setattr(self.position, "value", 0))
+        self.algorithm = w.HTML()
+        self.summary = w.HTML()
+        self.image = w.Image(format="png")
+        self.position.observe(self.update, names="value")
+        super().__init__(
+            [
+                w.HBox([self.play, self.previous, self.next, self.reset, self.position]),
+                w.HBox([self.algorithm, self.image]),
+                self.summary,
+            ]
+        )
+        self.update()
+
+    def _move(self, by: int):
+        self.position.value = int(np.clip(self.position.value + by, 0, self.position.max))
+
+    def update(self, change=None):
+        frame = self.frame = self.frames[self.position.value]
+        lines = []
+        for index, line in enumerate(ALGORITHM_6_4):
+            text = html.escape(line).replace(" ", "&nbsp;")
+            if index == frame.line:
+                text = f'<span style="background:#fee08b"><b>{text}</b></span>'
+            lines.append(text)
+        layer = "" if frame.k is None else f" with k = {frame.k}"
+        self.algorithm.value = (
+            f"<div style='font-family:monospace;line-height:1.6'>{'<br>'.join(lines)}</div>"
+        )
+        rows, columns = frame.g.shape
+        done = ", ".join(
+            f"{name} ({'×'.join(map(str, v.shape))})" for name, v in frame.gradients.items()
+        )
+        self.summary.value = (
+            f"<p>Line {frame.line + 1}{layer} computed <b>{html.escape(frame.result)}</b>, "
+            f"shape {'×'.join(map(str, frame.value.shape))}; g is now {rows} × {columns}.</p>"
+            f"<p>Gradients so far: {html.escape(done) or 'none yet'}.</p>"
+        )
+        self.image.value = plots.figure_png(plots.plot_vector(frame.value, frame.result))
+
+
+class GradientChecker(w.VBox):
+    """Backprop against finite differences, live; a switch swaps in a tempting wrong formula."""
+
+    def __init__(self):
+        self.widths = w.Text("3-4-2", description="widths n_0-…-n_l", style=STYLE)
+        self.activation = w.Dropdown(
+            options=list(ACTIVATIONS), value="tanh", description="activation f"
+        )
+        self.loss = w.Dropdown(options=list(LOSSES), description="loss L", style=STYLE)
+        self.lam = w.FloatSlider(0.1, min=0.0, max=1.0, step=0.05, description="λ", style=STYLE)
+        self.batch = w.IntSlider(2, min=1, max=8, description="batch size m", style=STYLE)
+        self.seed = w.IntSlider(0, min=0, max=20, description="seed", style=STYLE)
+        self.method = w.Dropdown(options=list(METHODS), value="central", description="method")
+        self.step = w.FloatLogSlider(
+            default_step("central"), base=10, min=-13, max=-1, description="step h", style=STYLE
+        )
+        self.mistake = w.Dropdown(
+            options=[explore.CORRECT, *MISTAKES],
+            description="formula for Algorithm 6.4",
+            style=STYLE,
+            layout=w.Layout(width="420px"),
+        )
+        self.parameter = w.Dropdown(description="show parameter", style=STYLE)
+        self.summary = w.HTML()
+        self.image = w.Image(format="png")
+        self.outcome = None
+        for control in (
+            self.activation,
+            self.loss,
+            self.lam,
+            self.batch,
+            self.seed,
+            self.step,
+            self.mistake,
+        ):
+            control.observe(self.update, names="value")
+        self.widths.observe(self.update, names="value")
+        self.method.observe(self._method_changed, names="value")
+        self.parameter.observe(self._draw, names="value")
+        super().__init__(
+            [
+                w.HBox([self.widths, self.activation, self.loss]),
+                w.HBox([self.lam, self.batch, self.seed]),
+                w.HBox([self.method, self.step]),
+                self.mistake,
+                self.summary,
+                self.parameter,
+                self.image,
+            ]
+        )
+        self.update()
+
+    def _method_changed(self, change):
+        self.step.value = default_step(self.method.value)  # triggers update
+        self.update()
+
+    @property
+    def verdict(self) -> str:
+        return self.outcome.verdict if self.outcome else "NO CHECK"
+
+    def update(self, change=None):
+        try:
+            widths = explore.parse_widths(self.widths.value)
+        except ValueError as error:
+            self.summary.value = _message(str(error)) + self._last_good()
+            return
+        outcome = explore.check_from_settings(
+            widths,
+            activation=self.activation.value,
+            loss=self.loss.value,
+            lam=self.lam.value,
+            m=self.batch.value,
+            seed=self.seed.value,
+            method=self.method.value,
+            step=self.step.value,
+            mistake=self.mistake.value,
+        )
+        if outcome.report is None:
+            self.summary.value = _message(outcome.message) + self._last_good()
+            return
+        self.outcome = outcome
+        report = outcome.report
+        colour = "#1a9850" if report.passed else "#b2182b"
+        rows = "".join(
+            f"<tr><td>{n}</td><td>{s}</td><td>{e}</td><td>{v}</td></tr>"
+            for n, s, e, v in report.rows()
+        )
+        verdict = "PASS" if report.passed else "FAIL"
+        self.summary.value = (
+            f'<p style="font-size:1.2em;color:{colour}"><b>{verdict}</b>: largest relative '
+            f"error {report.max_rel_error:.0e}, tolerance {report.tolerance:.0e}</p>"
+            "<table><tr><th>parameter</th><th>shape</th><th>rel. error</th><th>verdict</th></tr>"
+            f"{rows}</table>"
+        )
+        names = [check.name for check in report.checks]
+        keep = self.parameter.value if self.parameter.value in names else names[0]
+        self.parameter.options = names
+        self.parameter.value = keep
+        self._draw()
+
+    def _last_good(self) -> str:
+        return "<p>(showing the last check that ran)</p>" if self.outcome else ""
+
+    def _draw(self, change=None):
+        if self.outcome is None or self.parameter.value is None:
+            return
+        check = self.outcome.report[self.parameter.value]
+        self.image.value = plots.figure_png(plots.plot_gradient_comparison(check))
+
+
+class StepSizeExplorer(w.VBox):
+    """Relative error against the step for forward, central and complex-step differences."""
+
+    def __init__(self):
+        self.activation = w.Dropdown(
+            options=["tanh", "sigmoid", "relu"], description="activation f"
+        )
+        self.seed = w.IntSlider(0, min=0, max=20, description="seed", style=STYLE)
+        self.step = w.FloatLogSlider(
+            1e-5, base=10, min=-13, max=-1, description="step h", style=STYLE
+        )
+        self.summary = w.HTML()
+        self.image = w.Image(format="png")
+        self.steps = np.logspace(-1, -13, 25)
+        self.curves = {}
+        self.activation.observe(self._recompute, names="value")
+        self.seed.observe(self._recompute, names="value")
+        self.step.observe(self.update, names="value")
+        super().__init__(
+            [w.HBox([self.activation, self.seed, self.step]), self.summary, self.image]
+        )
+        self._recompute()
+
+    def _recompute(self, change=None):
+        self.curves = explore.step_errors(
+            activation=self.activation.value, seed=self.seed.value, steps=self.steps
+        )
+        self.update()
+
+    def update(self, change=None):
+        chosen = float(self.step.value)
+        self.chosen_errors = explore.step_errors(
+            activation=self.activation.value,
+            seed=self.seed.value,
+            steps=(chosen,),
+            methods=tuple(self.curves),
+        )
+        self.chosen_errors = {
+            method: float(errors[0]) for method, errors in self.chosen_errors.items()
+        }
+        best = explore.theoretical_steps()
+        rows = "".join(
+            f"<tr><td>{m}</td><td>{e:.0e}</td></tr>" for m, e in self.chosen_errors.items()
+        )
+        missing = (
+            ""
+            if "complex" in self.curves
+            else "<p>Complex step needs an analytic f: not shown for ReLU.</p>"
+        )
+        self.summary.value = (
+            f"<p>At h = {chosen:.0e}:</p><table><tr><th>method</th>"
+            f"<th>largest rel. error</th></tr>{rows}</table>"
+            f"<p>The theory's best steps: forward ε^(1/2) ≈ {best['forward']:.0e}, "
+            f"central ε^(1/3) ≈ {best['central']:.0e}.</p>" + missing
+        )
+        self.image.value = plots.figure_png(
+            plots.plot_step_size(
+                self.steps, self.curves, chosen=chosen, chosen_errors=self.chosen_errors
+            )
+        )
+
+
+def make_shape_explorer() -> ShapeExplorer:
+    """The shape explorer (widget 1): shapes of ``h(k-1)``, ``a(k)``, ``W(k)``, ``b(k)``, ``g``."""
+    return ShapeExplorer()
+
+
+def make_backward_stepper(**settings) -> BackwardStepper:
+    """The backward-pass stepper (widget 2): Algorithm 6.4 line by line."""
+    return BackwardStepper(**settings)
+
+
+def make_gradient_checker() -> GradientChecker:
+    """The live gradient check (widget 3): ``g hᵀ (+ λ∇Ω)`` against finite differences."""
+    return GradientChecker()
+
+
+def make_step_size_explorer() -> StepSizeExplorer:
+    """The step-size explorer (widget 4): error against step for the three methods."""
+    return StepSizeExplorer()

@@ -1,0 +1,90 @@
+"""The widgets' figures, tested on their data and labels."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import matgrad as mg
+from matgrad import explore, plots, shapes
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_shapes_figure_labels_every_grid_with_its_shape():
+    layer = shapes.layer_shapes([3, 5, 2], m=4, k=2)
+    figure = plots.plot_shapes(layer, shapes.judge("h(k-1)", layer))
+    ax = figure.axes[0]
+    labels = [text.get_text() for text in ax.texts]
+    for expected in (
+        "g\n2 × 4",
+        "h(k-1)ᵀ\n4 × 5",
+        "g h(k-1)ᵀ\n2 × 5",
+        "W(k)\n2 × 5",
+        "h(k-1)\n5 × 4",
+    ):
+        assert expected in labels
+    assert "(2 × 4)(4 × 5) = 2 × 5" in ax.get_title() and "does not fit" in ax.get_title()
+    # cells drawn to scale: g, hᵀ, the product, W(k) and the candidate
+    assert len(ax.patches) == 2 * 4 + 4 * 5 + 2 * 5 + 2 * 5 + 5 * 4
+
+
+def test_shapes_figure_marks_a_product_that_cannot_be_formed():
+    layer = shapes.layer_shapes([3, 5, 2], m=1, k=2)
+    figure = plots.plot_shapes(layer, shapes.judge("gᵀ h(k-1)", layer))
+    assert any("cannot be formed" in text.get_text() for text in figure.axes[0].texts)
+
+
+def test_gradient_comparison_shares_a_symmetric_colour_scale():
+    report = explore.check_from_settings([3, 4, 2], lam=0.1).report
+    check = report["W(1)"]
+    figure = plots.plot_gradient_comparison(check)
+    images = [ax.images[0] for ax in figure.axes[:3]]
+    claimed, numerical, difference = images
+    assert claimed.norm.vmin == numerical.norm.vmin == -claimed.norm.vmax
+    assert claimed.norm.vmax == numerical.norm.vmax
+    np.testing.assert_array_equal(claimed.get_array(), check.claimed)
+    np.testing.assert_array_equal(numerical.get_array(), check.numerical)
+    assert difference.norm.vmin == -difference.norm.vmax
+    assert "W(1) (4×3): PASS" in figure._suptitle.get_text()
+    assert "finite differences 4×3" in figure.axes[1].get_title()
+
+
+def test_gradient_comparison_reports_a_wrongly_shaped_claim():
+    net, x, y = explore.example_problem([3, 4, 2], m=2)
+    wrong = mg.backward_with_mistake(net, net.forward(x, y), y, "h_g_transpose")
+    check = mg.gradient_check(net, x, y, gradients=wrong)["W(2)"]
+    figure = plots.plot_gradient_comparison(check)
+    assert "≠ (2, 4)" in figure.axes[0].texts[0].get_text()
+    assert "FAIL" in figure._suptitle.get_text()
+
+
+def test_step_size_plot_marks_the_chosen_step():
+    steps = np.logspace(-1, -12, 6)
+    curves = {"central": np.linspace(1e-3, 1e-9, 6), "complex": np.full(6, 1e-16)}
+    figure = plots.plot_step_size(steps, curves, chosen=1e-6, chosen_errors={"central": 1e-10})
+    ax = figure.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert any(line.get_label() == "chosen step 1e-06" for line in ax.lines)
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and stars[0].get_ydata()[0] == 1e-10
+
+
+def test_vector_plot_writes_the_values_and_the_shape():
+    figure = plots.plot_vector(np.array([[0.5], [-1.25]]), "g")
+    ax = figure.axes[0]
+    assert ax.get_title() == "g  (2 × 1)"
+    assert [text.get_text() for text in ax.texts] == ["0.50", "-1.25"]
+
+
+def test_figure_png_returns_png_bytes_and_closes_the_figure():
+    figure = plots.plot_vector(np.eye(2), "I")
+    data = plots.figure_png(figure)
+    assert data.startswith(b"\x89PNG") and not plt.fignum_exists(figure.number)
