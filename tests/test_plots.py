@@ -88,3 +88,21 @@ def test_figure_png_returns_png_bytes_and_closes_the_figure():
     figure = plots.plot_vector(np.eye(2), "I")
     data = plots.figure_png(figure)
     assert data.startswith(b"\x89PNG") and not plt.fignum_exists(figure.number)
+
+
+def test_outer_product_figure_shows_g_h_transpose_with_shapes():
+    g, h = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.4])
+    figure = plots.plot_outer_product(g, h)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == ["g\n3 × 1", "h(k-1)ᵀ\n1 × 2", "g h(k-1)ᵀ\n3 × 2"]
+    np.testing.assert_allclose(figure.axes[2].images[0].get_array(), np.outer(g, h))
+
+
+def test_jacobian_slices_have_h_in_row_i():
+    h = np.array([0.3, -0.4, 1.0])
+    figure = plots.plot_jacobian_slices(mg.jacobian_tensor(h, 2))
+    assert len(figure.axes) == 2 and figure.axes[1].get_title() == "∂a_2/∂W  (2 × 3)"
+    np.testing.assert_array_equal(figure.axes[1].images[0].get_array()[1], h)
+    np.testing.assert_array_equal(figure.axes[1].images[0].get_array()[0], 0.0)
+    with pytest.raises(ValueError, match="3-tensor"):
+        plots.plot_jacobian_slices(np.ones((2, 2)))

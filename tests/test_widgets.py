@@ -105,3 +105,13 @@ def test_no_figures_are_left_open_after_many_updates():
         checker.seed.value = seed % 21
         explorer.batch.value = 1 + seed % 8
     assert plt.get_fignums() == []
+
+
+def test_text_reprs_are_short_and_describe_the_state():
+    # Notebooks store this text, and nbval compares it: it must not carry images or ids.
+    assert repr(widgets.make_shape_explorer()) == (
+        "ShapeExplorer(widths 3-4-2, m = 1, k = 1: g h(k-1)ᵀ fits)"
+    )
+    assert repr(widgets.make_backward_stepper()).startswith("BackwardStepper(line 1 of")
+    assert repr(widgets.make_gradient_checker()).endswith("-> PASS)")
+    assert "chosen step 1e-05" in repr(widgets.make_step_size_explorer())

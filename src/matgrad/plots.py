@@ -180,3 +180,48 @@ def plot_vector(values: np.ndarray, title: str, *, ax=None):
     ax.set_yticks([])
     ax.set_title(f"{title}  ({values.shape[0]} × {values.shape[1]})", fontsize=10)
     return figure
+
+
+def plot_outer_product(g, h, *, fig=None):
+    """``g``, ``h(k-1)ᵀ`` and their outer product ``g h(k-1)ᵀ`` as heatmaps, shapes in the titles.
+
+    ``g`` has ``n_k`` entries and ``h`` ``n_(k-1)``; the product is ``n_k × n_(k-1)``, the
+    shape of ``W(k)``, and entry ``(i, j)`` is ``g_i h_j``.
+    """
+    g, h = np.reshape(g, (-1, 1)), np.reshape(h, (1, -1))
+    product = g @ h
+    figure = fig if fig is not None else plt.figure(figsize=(8, 3), layout="constrained")
+    figure.clear()
+    widths = [1, h.shape[1], h.shape[1]]
+    axes = figure.subplots(1, 3, width_ratios=widths)
+    panels = ((g, "g"), (h, "h(k-1)ᵀ"), (product, "g h(k-1)ᵀ"))
+    for ax, (values, name) in zip(axes, panels, strict=True):
+        extent = np.max(np.abs(values), initial=0.0) or 1.0
+        ax.imshow(values, cmap=DIVERGING, norm=TwoSlopeNorm(vcenter=0.0, vmin=-extent, vmax=extent))
+        for (i, j), value in np.ndenumerate(values):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{name}\n{values.shape[0]} × {values.shape[1]}", fontsize=10)
+    return figure
+
+
+def plot_jacobian_slices(T, *, fig=None):
+    """The slices ``T[i] = ∂a_i/∂W`` of the Jacobian of ``a = W h``: row ``i`` is ``hᵀ``."""
+    T = np.asarray(T)
+    if T.ndim != 3:
+        raise ValueError(f"T must be a 3-tensor (n_out, n_out, n_in), got shape {T.shape}")
+    figure = (
+        fig
+        if fig is not None
+        else plt.figure(figsize=(2.2 * T.shape[0], 2.4), layout="constrained")
+    )
+    figure.clear()
+    axes = np.atleast_1d(figure.subplots(1, T.shape[0]))
+    extent = np.max(np.abs(T), initial=0.0) or 1.0
+    for i, ax in enumerate(axes):
+        ax.imshow(T[i], cmap=DIVERGING, norm=TwoSlopeNorm(vcenter=0.0, vmin=-extent, vmax=extent))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"∂a_{i + 1}/∂W  ({T.shape[1]} × {T.shape[2]})", fontsize=9)
+    return figure

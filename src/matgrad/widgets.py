@@ -64,6 +64,13 @@ class ShapeExplorer(w.VBox):
     def widths(self) -> list[int]:
         return [slider.value for slider in self.width_sliders[: self.depth.value + 1]]
 
+    def __repr__(self) -> str:
+        widths = "-".join(map(str, self.widths))
+        return (
+            f"ShapeExplorer(widths {widths}, m = {self.batch.value}, k = {self.layer.value}: "
+            f"{self.verdict.candidate} {'fits' if self.verdict.correct else 'does not fit'})"
+        )
+
     def update(self, change=None):
         l = self.depth.value  # noqa: E741 - the book's depth
         self.layer.max = l  # clamps k into 1..l
@@ -110,6 +117,9 @@ class BackwardStepper(w.VBox):
             ]
         )
         self.update()
+
+    def __repr__(self) -> str:
+        return f"BackwardStepper(line {self.frame.line + 1} of Algorithm 6.4: {self.frame.result})"
 
     def _move(self, by: int):
         self.position.value = int(np.clip(self.position.value + by, 0, self.position.max))
@@ -198,6 +208,12 @@ class GradientChecker(w.VBox):
     def verdict(self) -> str:
         return self.outcome.verdict if self.outcome else "NO CHECK"
 
+    def __repr__(self) -> str:
+        return (
+            f"GradientChecker({self.widths.value}, {self.activation.value}, "
+            f"{self.method.value} differences, formula: {self.mistake.value} -> {self.verdict})"
+        )
+
     def update(self, change=None):
         try:
             widths = explore.parse_widths(self.widths.value)
@@ -270,6 +286,9 @@ class StepSizeExplorer(w.VBox):
             [w.HBox([self.activation, self.seed, self.step]), self.summary, self.image]
         )
         self._recompute()
+
+    def __repr__(self) -> str:
+        return f"StepSizeExplorer({self.activation.value}, chosen step {self.step.value:.0e})"
 
     def _recompute(self, change=None):
         self.curves = explore.step_errors(
