@@ -11,7 +11,7 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BOOK_BUILD := $(BIN)/jupyter-book build --all -W --keep-going .
 
-.PHONY: serve build test lint pytest chromium clean
+.PHONY: serve build test lint pytest notebooks chromium clean
 
 serve: build
 	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -31,6 +31,10 @@ lint: $(VENV)/.installed-test
 # tests of the site that `build` just made.
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+
+# After editing a chapter: re-execute the notebooks in the environment nbval checks them in.
+notebooks: $(VENV)/.installed-book
+	$(BIN)/python scripts/execute_notebooks.py
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
