@@ -94,12 +94,6 @@ def test_multiply_adds_follow_the_layer_shapes():
         st.multiply_adds([3])
 
 
-def test_best_time_calls_the_function_repeats_times_and_returns_a_duration():
-    calls = []
-    seconds = st.best_time(lambda: calls.append(1), repeats=4)
-    assert len(calls) == 4 and 0 <= seconds < 1
-
-
 def test_cs231n_relative_error_is_elementwise_with_zero_for_two_zeros():
     errors = st.cs231n_relative_error([1.0, 0.0, -2.0], [1.1, 0.0, 2.0])
     assert errors == pytest.approx([0.1 / 1.1, 0.0, 2.0])

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 STYLES = {
     "forward": {"color": "tab:orange", "marker": "s"},
@@ -18,6 +19,29 @@ STYLES = {
     "finite differences (central)": {"color": "tab:orange", "marker": "s"},
     "backpropagation": {"color": "tab:blue", "marker": "o"},
 }
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade_label(value: float, _position=None) -> str:
+    """``1e-13`` → ``10⁻¹³``, in plain text; only whole powers of ten get a label."""
+    exponent = np.log10(value) if value > 0 else np.nan
+    if not np.isfinite(exponent) or abs(exponent - round(exponent)) > 1e-9:
+        return ""
+    return "10" + str(round(exponent)).translate(_SUPERSCRIPTS)
+
+
+def _plain_decade_labels(ax) -> None:
+    """Label log axes ``10⁻¹³`` in plain text instead of matplotlib's mathtext ``$10^{-13}$``.
+
+    Parsing mathtext tick labels took most of a redraw of the step-size explorer (two thirds
+    of its time, benchmarks/widget_latency.py); unicode superscripts look the same.
+    """
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_formatter(FuncFormatter(_decade_label))
+            axis.set_minor_formatter(NullFormatter())
 
 
 def _axes(ax, figsize=(6.4, 4.0)):
@@ -79,6 +103,7 @@ def plot_step_errors(
     ax.set_ylabel("largest relative error")
     ax.set_title("Finite-difference error against the step")
     ax.legend()
+    _plain_decade_labels(ax)
     return figure
 
 
@@ -89,9 +114,10 @@ def plot_cost_scaling(P, seconds: Mapping[str, Sequence[float]], *, ax=None):
     for name, values in seconds.items():
         ax.loglog(P, values, label=name, **STYLES.get(name, {}))
     ax.set_xlabel("number of parameters P")
-    ax.set_ylabel("seconds per gradient (best of several runs)")
+    ax.set_ylabel("seconds per gradient")
     ax.set_title("The cost of one gradient")
     ax.legend()
+    _plain_decade_labels(ax)
     return figure
 
 
@@ -105,4 +131,5 @@ def plot_forward_passes(P, passes: Mapping[str, Sequence[float]], *, ax=None):
     ax.set_ylabel("forward passes (or their equivalent)")
     ax.set_title("Counted work of one gradient")
     ax.legend()
+    _plain_decade_labels(ax)
     return figure

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from matgrad.chapter_plots import plot_step_errors
@@ -33,13 +34,14 @@ def figure_png(figure, *, dpi: int = 80) -> bytes:
 
 def _grid(ax, x, y, rows, columns, colour, label):
     """A ``rows × columns`` grid of unit cells with its lower-left corner at (x, y)."""
-    for i in range(rows):
-        for j in range(columns):
-            ax.add_patch(
-                Rectangle(
-                    (x + j, y + rows - 1 - i), 0.9, 0.9, facecolor=colour, alpha=0.75, linewidth=0
-                )
-            )
+    # One collection, not one patch per cell: a 12 × 12 grid drawn cell by cell made the shape
+    # explorer take over half a second per update (benchmarks/widget_latency.py).
+    cells = [
+        Rectangle((x + j, y + rows - 1 - i), 0.9, 0.9) for i in range(rows) for j in range(columns)
+    ]
+    ax.add_collection(
+        PatchCollection(cells, facecolor=colour, alpha=0.75, linewidth=0), autolim=False
+    )
     ax.text(x + columns / 2, y - 0.8, f"{label}\n{rows} × {columns}", ha="center", va="top")
 
 
@@ -94,9 +96,12 @@ def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
     the difference has its own symmetric scale (it is many orders of magnitude smaller when
     the check passes). A wrongly shaped claim is reported in its panel instead of drawn.
     """
-    figure = fig if fig is not None else plt.figure(figsize=(9, 3.2), layout="constrained")
+    # A fixed layout: the constrained one drew every figure twice and doubled a widget update.
+    figure = fig if fig is not None else plt.figure(figsize=(9, 3.2))
     figure.clear()
-    axes = figure.subplots(1, 3)
+    axes = figure.subplots(
+        1, 3, gridspec_kw={"left": 0.02, "right": 0.95, "top": 0.82, "wspace": 0.35}
+    )
     numerical = check.numerical
     claimed = check.claimed
     shape = "×".join(map(str, check.shape))
@@ -104,7 +109,7 @@ def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
     scale = np.max(np.abs(numerical), initial=0.0)
     if same_shape:
         scale = max(scale, np.max(np.abs(claimed), initial=0.0))
-    norm = TwoSlopeNorm(vcenter=0.0, vmin=-(scale or 1.0), vmax=scale or 1.0)
+    norm = Normalize(vmin=-(scale or 1.0), vmax=scale or 1.0)
     panels = [
         (axes[0], claimed if same_shape else None, f"backprop {check.name}"),
         (axes[1], numerical, f"finite differences {shape}"),
@@ -122,14 +127,17 @@ def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
         difference = np.atleast_2d(claimed - numerical)
         extent = np.max(np.abs(difference), initial=0.0) or 1.0
         image = axes[2].imshow(
-            difference, cmap=DIVERGING, norm=TwoSlopeNorm(vcenter=0.0, vmin=-extent, vmax=extent)
+            difference, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent)
         )
         figure.colorbar(image, ax=axes[2], shrink=0.8)
         axes[2].set_xticks([])
         axes[2].set_yticks([])
     else:
         axes[2].set_axis_off()
-    axes[2].set_title(f"difference (rel. error {check.rel_error:.0e})", fontsize=9)
+    difference_title = (
+        f"difference (rel. error {check.rel_error:.0e})" if same_shape else "shapes differ"
+    )
+    axes[2].set_title(difference_title, fontsize=9)
     figure.colorbar(axes[1].images[0], ax=axes[:2], shrink=0.8)
     verdict = "PASS" if check.passed else "FAIL"
     figure.suptitle(f"{check.name} ({shape}): {verdict}", fontsize=11)
@@ -173,7 +181,7 @@ def plot_vector(values: np.ndarray, title: str, *, ax=None):
         else (ax.figure, ax)
     )
     extent = np.max(np.abs(values), initial=0.0) or 1.0
-    ax.imshow(values, cmap=DIVERGING, norm=TwoSlopeNorm(vcenter=0.0, vmin=-extent, vmax=extent))
+    ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
     for (i, j), value in np.ndenumerate(values):
         ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
     ax.set_xticks([])
@@ -197,7 +205,7 @@ def plot_outer_product(g, h, *, fig=None):
     panels = ((g, "g"), (h, "h(k-1)ᵀ"), (product, "g h(k-1)ᵀ"))
     for ax, (values, name) in zip(axes, panels, strict=True):
         extent = np.max(np.abs(values), initial=0.0) or 1.0
-        ax.imshow(values, cmap=DIVERGING, norm=TwoSlopeNorm(vcenter=0.0, vmin=-extent, vmax=extent))
+        ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
         for (i, j), value in np.ndenumerate(values):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
         ax.set_xticks([])
@@ -220,7 +228,7 @@ def plot_jacobian_slices(T, *, fig=None):
     axes = np.atleast_1d(figure.subplots(1, T.shape[0]))
     extent = np.max(np.abs(T), initial=0.0) or 1.0
     for i, ax in enumerate(axes):
-        ax.imshow(T[i], cmap=DIVERGING, norm=TwoSlopeNorm(vcenter=0.0, vmin=-extent, vmax=extent))
+        ax.imshow(T[i], cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"∂a_{i + 1}/∂W  ({T.shape[1]} × {T.shape[2]})", fontsize=9)

@@ -18,7 +18,6 @@ All parameters of a network are flattened in the order of ``net.parameters()``
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 
@@ -182,21 +181,6 @@ def multiply_adds(widths: Sequence[int], m: int = 1) -> dict[str, int]:
     m = positive_int("m", m)
     forward = sum(n_in * n_out * m for n_in, n_out in pairwise(widths))
     return {"forward": forward, "backward": 2 * forward}
-
-
-def best_time(fn: Callable[[], object], *, repeats: int = 5) -> float:
-    """The shortest of ``repeats`` wall-clock times of ``fn()``, in seconds.
-
-    The minimum is the least disturbed by other processes. Timings vary from run to run:
-    show them in figures only, never in outputs that a test compares.
-    """
-    repeats = positive_int("repeats", repeats)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 # --- the criteria of other tools, in numpy -------------------------------------------------

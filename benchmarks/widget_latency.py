@@ -1,0 +1,117 @@
+"""How long a reader waits after touching a widget: the pure recompute against the full update.
+
+For each widget, at its default settings and at the largest its controls allow, this times
+
+- the pure computation the widget is a view of (functions in matgrad.shapes / matgrad.explore),
+- the widget's whole update: that computation, the HTML summary and the PNG figure.
+
+The ratio says where the time goes; anything under ~100 ms feels immediate.
+
+    .venv/bin/python benchmarks/widget_latency.py
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from _common import describe_machine, format_time, median_seconds, print_table
+
+from matgrad import explore, shapes, widgets
+
+LARGEST_WIDTHS = [shapes.MAX_WIDTH] * (shapes.MAX_DEPTH + 1)
+
+
+def shape_explorer_cases():
+    explorer = widgets.make_shape_explorer()
+
+    def largest():
+        explorer.depth.value = shapes.MAX_DEPTH
+        for slider in explorer.width_sliders:
+            slider.value = shapes.MAX_WIDTH
+        explorer.batch.value = shapes.MAX_BATCH
+        explorer.layer.value = shapes.MAX_DEPTH
+
+    def pure():
+        layer = shapes.layer_shapes(explorer.widths, explorer.batch.value, explorer.layer.value)
+        shapes.judge(explorer.candidate.value, layer)
+
+    yield "shape explorer", "3-4-2, m = 1", pure, explorer.update
+    largest()
+    label = f"{'-'.join(map(str, explorer.widths))}, m = {shapes.MAX_BATCH}"
+    yield "shape explorer", label, pure, explorer.update
+
+
+def backward_stepper_cases():
+    for widths in (explore.DEFAULT_WIDTHS, LARGEST_WIDTHS):
+        stepper = widgets.make_backward_stepper(widths=widths)
+
+        def pure(widths=widths):
+            explore.backward_frames(widths)
+
+        def one_step(stepper=stepper):
+            stepper.position.value = (stepper.position.value + 1) % (stepper.position.max + 1)
+
+        label = "-".join(map(str, widths))
+        yield "backward stepper (all frames / one step)", label, pure, one_step
+
+
+def gradient_checker_cases():
+    checker = widgets.make_gradient_checker()
+    settings = {
+        "3-4-2, m = 2": ("3-4-2", 2),
+        "largest, m = 8": ("-".join(map(str, LARGEST_WIDTHS)), checker.batch.max),
+    }
+    for label, (text, m) in settings.items():
+        checker.widths.value, checker.batch.value = text, m
+
+        def pure(text=text, m=m):
+            explore.check_from_settings(explore.parse_widths(text), m=m, method="central")
+
+        yield "gradient checker", label, pure, checker.update
+
+
+def step_size_cases():
+    for activation in ("tanh", "relu"):
+        explorer = widgets.make_step_size_explorer()
+        explorer.activation.value = activation
+
+        def pure(explorer=explorer):
+            explore.step_errors(activation=explorer.activation.value, steps=explorer.steps)
+
+        label = f"{activation}, {len(explorer.steps)} steps"
+        yield "step-size explorer (new curves)", label, pure, explorer._recompute
+
+        def pure_one_step(explorer=explorer):
+            explore.step_errors(activation=explorer.activation.value, steps=(1e-5,))
+
+        yield "step-size explorer (move the step)", activation, pure_one_step, explorer.update
+
+
+def main() -> None:
+    describe_machine()
+    rows = []
+    for cases in (
+        shape_explorer_cases,
+        backward_stepper_cases,
+        gradient_checker_cases,
+        step_size_cases,
+    ):
+        for widget, setting, pure, update in cases():
+            pure_time = median_seconds(pure, budget=5.0)
+            update_time = median_seconds(update, budget=5.0)
+            rows.append(
+                [
+                    widget,
+                    setting,
+                    format_time(pure_time),
+                    format_time(update_time),
+                    f"{update_time / pure_time:.1f}x",
+                ]
+            )
+    print_table(["widget", "setting", "pure recompute", "full update", "update/pure"], rows)
+
+
+if __name__ == "__main__":
+    main()
