@@ -6,14 +6,18 @@
 * No Thebe: Jupyter Book always enables sphinx-thebe, which injects its configuration
   script twice (a console error) and points at a CDN; this book has no Thebe buttons, so
   its scripts are dropped from every page.
+* No jupyterlite-sphinx page assets: it adds a Google web font and the script of its
+  embedding directives to every page; the book links to its lite app instead of embedding
+  it (book/_ext/live_notebooks.py), so neither is needed.
 """
 
 from __future__ import annotations
 
 THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe.js", "unpkg.com/thebe")
+UNUSED_ASSETS = ("sphinx-thebe.css", "jupyterlite_sphinx.css", "jupyterlite_sphinx.js")
 
 
-def drop_thebe(app, pagename, templatename, context, doctree):
+def drop_unused_assets(app, pagename, templatename, context, doctree):
     for key in ("script_files", "css_files"):
         files = context.get(key)
         if files:
@@ -24,12 +28,13 @@ def drop_thebe(app, pagename, templatename, context, doctree):
                     marker in (str(asset) + str(getattr(asset, "attributes", {}).get("body", "")))
                     for marker in THEBE_MARKERS
                 )
-                and "sphinx-thebe.css" not in str(asset)
+                and not any(name in str(asset) for name in UNUSED_ASSETS)
+                and not str(getattr(asset, "filename", asset)).startswith(("http:", "https:", "//"))
             ]
 
 
 def setup(app):
     app.set_html_assets_policy("always")
     # After sphinx-thebe and the theme have added their assets.
-    app.connect("html-page-context", drop_thebe, priority=900)
+    app.connect("html-page-context", drop_unused_assets, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
