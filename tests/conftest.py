@@ -2,10 +2,13 @@
 
 - hypothesis runs are derandomized, so CI never meets an example no one has seen;
 - notebook kernels that nbval starts inherit the pinned numeric environment in which the
-  stored outputs were computed (see matgrad.reproducible for why).
+  stored outputs were computed (see matgrad.reproducible for why);
+- one server of the built site and one Chromium for all the browser tests.
 """
 
+import pytest
 from hypothesis import settings
+from site_support import CHROMIUM, CHROMIUM_ARGS, serve_site, unavailable
 
 from matgrad.reproducible import pin_reference_numerics
 
@@ -13,3 +16,24 @@ settings.register_profile("matgrad", derandomize=True, deadline=None, max_exampl
 settings.load_profile("matgrad")
 
 pin_reference_numerics()
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The built site, served on 127.0.0.1 for the whole test session."""
+    url, httpd = serve_site()
+    yield url
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (never a browser Playwright downloads)."""
+    if not CHROMIUM.exists():
+        unavailable("Debian's Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

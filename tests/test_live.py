@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from test_site import SCREENSHOTS, SITE, browser, server, toc_pages  # noqa: F401 - fixtures
+from site_support import SCREENSHOTS, SITE, toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 LITE = SITE / "lite"
@@ -30,7 +30,7 @@ def pyodide_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def lite_built(server):  # noqa: F811 - the server fixture skips (or fails on CI) without a build
+def lite_built(server):  # the server fixture skips (or fails on CI) without a build
     if not (LITE / "jupyter-lite.json").exists():
         pytest.fail("the site was built without its lite app (book/_ext/live_notebooks.py)")
 
@@ -77,8 +77,8 @@ def test_each_chapter_page_links_to_its_own_live_notebook(chapter, lite_built):
 
 def test_a_chapter_opens_in_the_lite_app_and_only_the_python_runtime_comes_from_outside(
     lite_built,
-    server,  # noqa: F811
-    browser,  # noqa: F811
+    server,
+    browser,
 ):
     """The lite app loads from 127.0.0.1 and shows the chapter's cells.
 

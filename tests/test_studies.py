@@ -211,3 +211,23 @@ def test_self_check_verdicts():
 
 def studies_text(answer, reference):
     return st.self_check(answer, reference)
+
+
+def test_candidate_verdicts_pass_only_the_books_weight_gradient():
+    rng = np.random.default_rng(0)
+    non_square = mg.MLP([3, 4, 2], seed=0, lam=0.1)
+    x, y = rng.normal(size=(3, 1)), rng.normal(size=(2, 1))
+    verdicts = st.candidate_verdicts(non_square, x, y)
+    assert verdicts == {
+        "g h(k-1)ᵀ": "PASS",
+        "h(k-1)": "wrong shape",
+        "h(k-1)ᵀ": "wrong shape",
+        "h(k-1) gᵀ": "wrong shape",
+        "gᵀ h(k-1)": "cannot be formed",
+    }
+    # Square layers and m = n: every candidate has W's shape, and only the book's passes.
+    square = mg.MLP([3, 3, 3], seed=0, lam=0.1)
+    xs, ys = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    verdicts = st.candidate_verdicts(square, xs, ys)
+    assert verdicts.pop("g h(k-1)ᵀ") == "PASS"
+    assert all(verdict.startswith("FAIL (rel. error") for verdict in verdicts.values())

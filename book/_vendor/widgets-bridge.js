@@ -11,9 +11,14 @@
   "use strict";
   var here = document.currentScript ? document.currentScript.src : document.baseURI;
   var bundle = new URL("html-manager/dist/embed-amd", here).href;
+  var dist = new URL("html-manager/dist", here).href;
   if (window.require && window.require.config) {
     window.require.config({
       paths: {
+        // The manager's modules find their icon fonts (Play, icon buttons) in the folder of
+        // the URL RequireJS gives them: both must resolve inside the vendored dist/.
+        "@jupyter-widgets/html-manager": bundle,
+        "@jupyter-widgets/html-manager/dist": dist,
         "@jupyter-widgets/base": bundle,
         "@jupyter-widgets/controls": bundle,
         "@jupyter-widgets/output": bundle,

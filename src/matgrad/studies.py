@@ -27,6 +27,7 @@ from matgrad._validation import choice, finite_array, positive_float, positive_i
 from matgrad.finite_differences import METHODS, ParameterCost, numerical_gradient
 from matgrad.gradient_check import gradient_check, relative_error
 from matgrad.mistakes import MISTAKES, backward_with_mistake
+from matgrad.network import Gradients
 
 # --- one vector θ for all parameters ------------------------------------------------------
 
@@ -395,6 +396,45 @@ def mistake_patterns(net, x, y, mistakes: Sequence[str] | None = None) -> dict[s
             continue
         patterns[mistake] = error_pattern(net, x, y, gradients=wrong)
     return patterns
+
+
+def candidate_verdicts(net, x, y) -> dict[str, str]:
+    """Each candidate of :data:`matgrad.shapes.CANDIDATES` used as the weight line's first term.
+
+    Algorithm 6.4 runs as written, but line 5 uses the candidate in place of
+    ``g h(k-1)ᵀ`` at every layer (plus ``λ ∇W(k) Ω`` where the shapes allow adding it); the
+    resulting gradients are checked against finite differences. The verdict is ``"PASS"``,
+    ``"FAIL (rel. error 4e-01)"``, ``"wrong shape"`` or ``"cannot be formed"``.
+    """
+    record = net.forward(x, y)
+    correct = net.backward(record, y)
+    g = {step.k: step.value for step in correct.trace if step.result.startswith("g = ∇a")}
+    h = record.h
+    terms = {
+        "g h(k-1)ᵀ": lambda k: g[k] @ h[k - 1].T,
+        "h(k-1)": lambda k: h[k - 1],
+        "h(k-1)ᵀ": lambda k: h[k - 1].T,
+        "h(k-1) gᵀ": lambda k: h[k - 1] @ g[k].T,
+        "gᵀ h(k-1)": lambda k: g[k].T @ h[k - 1],
+    }
+    verdicts = {}
+    for candidate, term in terms.items():
+        try:
+            W = {k: term(k) for k in g}
+        except ValueError:  # numpy: the matrix product's inner dimensions differ
+            verdicts[candidate] = "cannot be formed"
+            continue
+        for k in W:
+            if W[k].shape == net.W[k].shape:
+                W[k] = W[k] + net.lam * net.regularizer.gradient(net.W[k])
+        if any(W[k].shape != net.W[k].shape for k in W):
+            verdicts[candidate] = "wrong shape"
+            continue
+        report = gradient_check(net, x, y, gradients=Gradients(W=W, b=correct.b))
+        verdicts[candidate] = (
+            "PASS" if report.passed else f"FAIL (rel. error {format_error(report.max_rel_error)})"
+        )
+    return verdicts
 
 
 def kink_distance(net, x) -> float:
