@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -132,3 +133,20 @@ def test_no_page_loads_the_vendored_libraries_it_does_not_use():
         html = (SITE / f"{document}.html").read_text()
         assert "_static/mathjax/input" not in html and "_static/mathjax/sre" not in html
         assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
+
+
+def test_every_vendored_file_is_committed():
+    # A clean clone must serve what this checkout serves: a too-broad ignore rule (`dist/`)
+    # once kept the widget manager's bundle out of git, and every widget page went blank in CI.
+    vendor = SITE.parent.parent / "book" / "_vendor"
+    if not (SITE.parent.parent / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", str(vendor)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=vendor,
+    ).stdout.split()
+    assert listed == [], f"vendored files ignored by git: {listed[:5]}"
+    assert (vendor / "html-manager" / "dist" / "embed-amd.js").exists()
