@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from site_support import SCREENSHOTS, SITE, toc_pages
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+from plain_markdown import SOLUTION_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 LITE = SITE / "lite"
@@ -41,7 +45,18 @@ def test_every_chapter_notebook_is_in_the_lite_app_with_its_set_up_cell(lite_bui
         live = json.loads((LITE / "files" / f"{Path(chapter).name}.ipynb").read_text())
         setup, *cells = live["cells"]
         assert "%pip install matgrad ipywidgets" in "".join(setup["source"])
-        assert [cell["source"] for cell in cells] == [cell["source"] for cell in original["cells"]]
+        # The same code; the Markdown made plain for JupyterLab (tests/test_plain_markdown.py).
+        code = [
+            [
+                "".join(cell["source"]).removeprefix(SOLUTION_CODE)
+                for cell in notebook
+                if cell["cell_type"] == "code"
+            ]
+            for notebook in (cells, original["cells"])
+        ]
+        assert code[0] == code[1]
+        markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        assert "{doc}`" not in markdown and "{cite}`" not in markdown
 
 
 def test_the_lite_kernel_installs_matgrad_and_ipywidgets_from_the_site_only(lite_built):

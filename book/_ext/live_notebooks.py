@@ -4,7 +4,9 @@ This is the one place where the live copy differs from the notebooks in ``book/`
 
 * the chapters are copied into JupyterLite's contents with one extra first cell that installs
   ``matgrad`` and ``ipywidgets`` into the browser's Python (Pyodide) from wheels served by the
-  site itself; the notebooks in ``book/`` stay as JupyterLab and nbval run them;
+  site itself, and their MyST markup (roles, labels, directives) rewritten as the plain
+  Markdown that JupyterLab renders (plain_markdown.py); the notebooks in ``book/`` stay as
+  JupyterLab and nbval run them;
 * those wheels (``matgrad`` built from this checkout, ``ipywidgets`` and the two packages it
   needs that Pyodide lacks, at the versions ``requirements.txt`` pins) are handed to
   jupyterlite-sphinx, which puts them in the lite app's package index;
@@ -24,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import yaml
+from plain_markdown import Book, plain_notebook, read_citations
 
 LITE_APP = "lite/notebooks/index.html"
 # Pure-Python packages the chapters import that the Pyodide distribution does not carry.
@@ -70,10 +73,16 @@ def build_wheels(root: Path, wheel_dir: Path) -> None:
 
 
 def write_contents(root: Path, chapters: list[str], content_dir: Path) -> None:
-    """Each chapter notebook, with the set-up cell first, flat in the lite app's contents."""
+    """Each chapter notebook, with the set-up cell first and its Markdown made plain
+    (plain_markdown.py), flat in the lite app's contents."""
     content_dir.mkdir(parents=True, exist_ok=True)
-    for chapter in chapters:
-        notebook = json.loads((root / f"{chapter}.ipynb").read_text())
+    notebooks = {
+        Path(chapter).name: json.loads((root / f"{chapter}.ipynb").read_text())
+        for chapter in chapters
+    }
+    book = Book(notebooks, read_citations(root / "book" / "references.bib"))
+    for name, notebook in notebooks.items():
+        notebook = plain_notebook(notebook, name, book)
         setup = {
             "cell_type": "code",
             "execution_count": None,
@@ -83,7 +92,7 @@ def write_contents(root: Path, chapters: list[str], content_dir: Path) -> None:
             "source": SETUP_CELL,
         }
         notebook["cells"] = [setup, *notebook["cells"]]
-        target = content_dir / f"{Path(chapter).name}.ipynb"
+        target = content_dir / f"{name}.ipynb"
         target.write_text(json.dumps(notebook, ensure_ascii=False, indent=1) + "\n")
 
 
