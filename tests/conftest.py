@@ -1,8 +1,6 @@
 """Shared pytest set-up.
 
 - hypothesis runs are derandomized, so CI never meets an example no one has seen;
-- notebook kernels that nbval starts inherit the pinned numeric environment in which the
-  stored outputs were computed (see matgrad.reproducible for why);
 - one server of the built site and one Chromium for all the browser tests.
 """
 
@@ -10,12 +8,8 @@ import pytest
 from hypothesis import settings
 from site_support import CHROMIUM, CHROMIUM_ARGS, serve_site, unavailable
 
-from matgrad.reproducible import pin_reference_numerics
-
 settings.register_profile("matgrad", derandomize=True, deadline=None, max_examples=60)
 settings.load_profile("matgrad")
-
-pin_reference_numerics()
 
 
 @pytest.fixture(scope="session")
