@@ -150,3 +150,16 @@ def test_every_vendored_file_is_committed():
     ).stdout.split()
     assert listed == [], f"vendored files ignored by git: {listed[:5]}"
     assert (vendor / "html-manager" / "dist" / "embed-amd.js").exists()
+
+
+def test_no_link_shows_raw_tex():
+    # A {doc} link without its own text borrows the chapter's title, and a title's maths
+    # then shows as TeX source ("g\,h^{(k-1)\top}") in the middle of a sentence.
+    for document in toc_pages():
+        html = (SITE / f"{document}.html").read_text()
+        article = html[html.find("<article") :]
+        for text in re.findall(r'<a class="reference internal"[^>]*>(.*?)</a>', article, re.S):
+            plain = re.sub(r"<[^>]+>", "", text)
+            # Maths between \( \) is typeset by MathJax (the page test checks none is left).
+            plain = re.sub(r"\\\(.*?\\\)", "", plain)
+            assert "\\" not in plain and "^{" not in plain, f"{document}: link text {plain!r}"
