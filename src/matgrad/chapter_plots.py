@@ -94,10 +94,12 @@ def plot_step_errors(
             label,
             (eps**power, 0.98),
             xycoords=("data", "axes fraction"),
-            ha="center",
+            xytext=(3, 0),
+            textcoords="offset points",
+            ha="left",
             va="top",
-            fontsize=8,
-            color="gray",
+            fontsize=11,
+            color="dimgray",
         )
     ax.set_xlabel("step h")
     ax.set_ylabel("largest relative error")
