@@ -23,7 +23,7 @@ from _common import blas_threads, describe_machine, format_time, median_seconds,
 
 import matgrad as mg
 
-NETWORKS = [[3, 4, 2], [10, 10, 10, 1], [784, 32, 10]]
+NETWORKS = [[3, 4, 2], [10, 10, 10, 1], [30, 30, 3], [784, 32, 10]]  # P = 26, 231, 1023, 25450
 M, LAM = 4, 0.1
 
 
