@@ -111,27 +111,26 @@ def plot_step_errors(
 
 def plot_cost_scaling(P, seconds: Mapping[str, Sequence[float]], *, ax=None):
     """Measured time of a whole gradient against the number of parameters ``P``, log–log."""
-    P, seconds = _curves(P, seconds)
-    figure, ax = _axes(ax)
-    for name, values in seconds.items():
-        ax.loglog(P, values, label=name, **STYLES.get(name, {}))
-    ax.set_xlabel("number of parameters P")
-    ax.set_ylabel("seconds per gradient")
-    ax.set_title("The cost of one gradient")
-    ax.legend()
-    _plain_decade_labels(ax)
-    return figure
+    return _against_parameter_count(
+        P, seconds, "seconds per gradient", "The cost of one gradient", ax
+    )
 
 
 def plot_forward_passes(P, passes: Mapping[str, Sequence[float]], *, ax=None):
     """Counted forward passes of each way of computing a gradient against ``P``, log–log."""
-    P, passes = _curves(P, passes)
+    return _against_parameter_count(
+        P, passes, "forward passes (or their equivalent)", "Counted work of one gradient", ax
+    )
+
+
+def _against_parameter_count(P, curves, ylabel: str, title: str, ax):
+    P, curves = _curves(P, curves)
     figure, ax = _axes(ax)
-    for name, values in passes.items():
+    for name, values in curves.items():
         ax.loglog(P, values, label=name, **STYLES.get(name, {}))
     ax.set_xlabel("number of parameters P")
-    ax.set_ylabel("forward passes (or their equivalent)")
-    ax.set_title("Counted work of one gradient")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend()
     _plain_decade_labels(ax)
     return figure
