@@ -404,7 +404,8 @@ def candidate_verdicts(net, x, y) -> dict[str, str]:
     Algorithm 6.4 runs as written, but line 5 uses the candidate in place of
     ``g h(k-1)ᵀ`` at every layer (plus ``λ ∇W(k) Ω`` where the shapes allow adding it); the
     resulting gradients are checked against finite differences. The verdict is ``"PASS"``,
-    ``"FAIL (rel. error 4e-01)"``, ``"wrong shape"`` or ``"cannot be formed"``.
+    ``"FAIL (4e-01)"`` (with the largest relative error), ``"wrong shape"`` or
+    ``"cannot be formed"``.
     """
     record = net.forward(x, y)
     correct = net.backward(record, y)
@@ -432,7 +433,7 @@ def candidate_verdicts(net, x, y) -> dict[str, str]:
             continue
         report = gradient_check(net, x, y, gradients=Gradients(W=W, b=correct.b))
         verdicts[candidate] = (
-            "PASS" if report.passed else f"FAIL (rel. error {format_error(report.max_rel_error)})"
+            "PASS" if report.passed else f"FAIL ({format_error(report.max_rel_error)})"
         )
     return verdicts
 
