@@ -26,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import yaml
+
 from plain_markdown import Book, plain_notebook, read_citations
 
 LITE_APP = "lite/notebooks/index.html"
