@@ -17,8 +17,15 @@ serve: build
 	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
 
+# jupyter-cache re-executes a notebook when its code changes, not when matgrad does: after a
+# change to the library, empty the cache so the site shows what the code gives now.
+LIBRARY_STAMP := _build/.library-stamp
+
 build: $(VENV)/.installed-book
+	@if [ ! -f $(LIBRARY_STAMP) ] || [ -n "$$(find src -name '*.py' -newer $(LIBRARY_STAMP))" ]; then \
+	  rm -rf _build/.jupyter_cache; fi
 	$(BOOK_BUILD)
+	@touch $(LIBRARY_STAMP)
 
 test: $(VENV)/.installed-test chromium lint build pytest
 
