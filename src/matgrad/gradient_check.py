@@ -31,11 +31,7 @@ from matgrad.finite_differences import (
     parameter_gradient,
 )
 
-METHOD_NAMES = {
-    "forward": "forward differences",
-    "central": "central differences",
-    "complex": "complex step",
-}
+METHOD_NAMES = {"forward": "forward", "central": "central", "complex": "complex step"}
 
 TOLERANCES = {
     # A correct gradient lands orders of magnitude below these; a wrong one far above.
@@ -147,9 +143,11 @@ class GradientCheckReport:
 
     def summary(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
+        # Short enough (about 70 characters) for a line of the book's text column.
         return (
-            f"{verdict}: max relative error {self.max_rel_error:.0e} "
-            f"(tolerance {self.tolerance:.0e}, {METHOD_NAMES[self.method]}, step {self.step:.0e})"
+            f"{verdict}: max relative error {self.max_rel_error:.0e}, "
+            f"tolerance {self.tolerance:.0e} ({METHOD_NAMES[self.method]}, "
+            f"step {self.step:.0e})"
         )
 
     def __repr__(self) -> str:
