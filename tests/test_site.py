@@ -90,6 +90,13 @@ def test_page_as_a_reader_sees_it(document, server, browser, visited):
             ".map(i => i.src)"
         )
         assert broken == []
+        # Code a reader must read fits the text column (book/ruff.toml, matgrad.css).
+        scrolling = page.evaluate(
+            "() => [...document.querySelectorAll('article .cell_input pre')]"
+            ".filter(pre => pre.scrollWidth > pre.clientWidth + 1)"
+            ".map(pre => pre.innerText.slice(0, 60))"
+        )
+        assert scrolling == [], f"code cells that scroll sideways: {scrolling}"
         # Nothing left the machine, nothing failed, nothing complained.
         host = urlparse(server).netloc
         outside = sorted({urlparse(u).netloc for u in seen["requests"]} - {host, ""})
