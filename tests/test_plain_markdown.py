@@ -109,6 +109,8 @@ def test_every_chapter_keeps_its_code_and_loses_all_myst_only_markup():
     }
     book = Book(notebooks, read_citations(ROOT / "book" / "references.bib"))
     assert book.citations["goodfellow2016deep"] == "Goodfellow et al. 2016"
+    assert book.citations["cs231n"] == "Karpathy et al. 2016"  # "Karpathy and others"
+    assert book.citations["magnus2019matrix"] == "Magnus & Neudecker 2019"
     for name, original in notebooks.items():
         plain = plain_notebook(original, name, book)
         code_cells = [

@@ -41,9 +41,8 @@ def short_citation(entry) -> str:
     """'Goodfellow et al. 2016' from a pybtex entry."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     names = [" ".join(person.last_names) for person in people] or [entry.fields.get("title", "")]
-    who = names[0] if len(names) == 1 else " & ".join(names) if len(names) == 2 else names[0]
-    if len(names) > 2:
-        who += " et al."
+    et_al = len(names) > 2 or "others" in names  # BibTeX's "and others" is a person too
+    who = f"{names[0]} et al." if et_al else " & ".join(names)
     return f"{who} {entry.fields.get('year', 'n.d.')}".replace("{", "").replace("}", "")
 
 
@@ -169,12 +168,10 @@ def plain_notebook(notebook: dict, chapter: str, book: Book) -> dict:
             cells.append(hidden_markdown(source, chapter, book, exercises))
         else:
             cells.append(markdown_cell(cell, book.markdown(source, chapter, exercises)))
-    for number, cell in enumerate(cells):
-        cell["id"] = cell.get("id") or f"plain-{number}"
     seen: set[str] = set()
-    for number, cell in enumerate(cells):  # split cells share their original's id
-        if cell["id"] in seen:
-            cell["id"] = f"{cell['id']}-{number}"
+    for number, cell in enumerate(cells):  # new cells have no id; split ones share one
+        cell_id = cell.get("id") or f"plain-{number}"
+        cell["id"] = f"{cell_id}-{number}" if cell_id in seen else cell_id
         seen.add(cell["id"])
     notebook["cells"] = cells
     return notebook
