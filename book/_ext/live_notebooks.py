@@ -1,42 +1,91 @@
-"""Run live: every chapter as a JupyterLite notebook, with Python running in the reader's browser.
+"""The live book: every chapter as a JupyterLite notebook and every widget live in its page,
+with Python (Pyodide) running in the reader's browser from files the site serves itself.
 
 This is the one place where the live copy differs from the notebooks in ``book/``:
 
-* the chapters are copied into JupyterLite's contents with one extra first cell that installs
-  ``matgrad`` and ``ipywidgets`` into the browser's Python (Pyodide) from wheels served by the
-  site itself, and their MyST markup (roles, labels, directives) rewritten as the plain
-  Markdown that JupyterLab renders (plain_markdown.py); the notebooks in ``book/`` stay as
-  JupyterLab and nbval run them;
-* those wheels (``matgrad`` built from this checkout, ``ipywidgets`` and the two packages it
-  needs that Pyodide lacks, at the versions ``requirements.txt`` pins) are handed to
-  jupyterlite-sphinx, which puts them in the lite app's package index;
-* every chapter page gets a "Run live in your browser" link to its own notebook in the lite app,
-  opened in a new tab. A link, not an embedded app: the static pages stay free of requests to
-  other hosts; only the lite app fetches the Pyodide runtime, and only once a reader opens it.
+* the chapters are copied into JupyterLite's contents with one extra first cell (``SETUP``)
+  that installs ``matgrad`` with its widgets' dependencies, and their MyST markup rewritten as
+  the plain Markdown that JupyterLab renders (plain_markdown.py); the notebooks in ``book/``
+  stay as JupyterLab and nbval run them. The same copies are what a reader downloads from a
+  chapter page, so that a downloaded chapter can install ``matgrad`` too;
+* the wheels the set-up cell installs (``matgrad`` built from this checkout, ``ipywidgets``
+  and the two packages it needs that Pyodide lacks, at the versions ``requirements.txt`` pins)
+  go to the lite app's package index;
+* the Python runtime (Pyodide and its packages, pyodide_runtime.py) is staged into the lite
+  app's ``static/pyodide``, where jupyterlite-pyodide-kernel's own addon serves it from and
+  points the kernel at it; the build fails if a served runtime file differs from its recorded
+  sha256;
+* every widget output on a static page is a *snapshot* of its stored state: inert (no control
+  can change it) and labelled so, with a button that makes that widget live in place: an
+  iframe, loaded only on click, of the lite app's REPL running the widget's own cell. That is
+  jupyterlite-sphinx's load-on-click REPL embedding, and the quickest way from a page to a
+  recomputing widget: one click, one cell, no notebook to run top to bottom;
+* every chapter page links to its own live notebook (``Run live``), opened in a new tab.
 
-jupyterlite-sphinx itself runs ``jupyter lite build`` when Sphinx finishes, into ``lite/``.
+The static pages make no request for the runtime until a reader asks for it.
+jupyterlite-sphinx runs ``jupyter lite build`` when Sphinx finishes, into ``lite/``.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
+from docutils import nodes
 
+import pyodide_runtime
 from plain_markdown import Book, plain_notebook, read_citations
 
-LITE_APP = "lite/notebooks/index.html"
+LITE = "lite"
+LITE_NOTEBOOK = f"{LITE}/notebooks/index.html"
+LITE_REPL = f"{LITE}/repl/index.html"
+RUNTIME = "static/pyodide"  # inside the lite app: where the pyodide-kernel addon serves it from
 # Pure-Python packages the chapters import that the Pyodide distribution does not carry.
 KERNEL_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
-SETUP_CELL = (
-    "# Only in the live copy: install the book's library and ipywidgets into this browser's\n"
-    "# Python, from wheels served by the book's site (numpy and matplotlib come with Pyodide).\n"
-    "%pip install matgrad ipywidgets"
-)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# In the browser `%pip` is piplite: matgrad and ipywidgets come from the site's package index,
+# numpy and matplotlib (matgrad's `widgets` extra) from the runtime the site serves.
+INSTALL = '%pip install -q "matgrad[widgets]"'
+# What a widget cell may assume in the live REPL (tests/test_live.py runs every widget cell so).
+WIDGET_PRELUDE = "from matgrad import widgets"
+# A fresh browser Python builds matplotlib's font cache on first use and says so on stderr,
+# which the REPL shows in red above the widget as if something had gone wrong.
+QUIET_FONTS = 'import logging\n\nlogging.getLogger("matplotlib.font_manager").setLevel("ERROR")'
+RUNTIME_PROBES = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+
+
+def setup_cell(wheel_url: str | None) -> str:
+    """The first cell of a live or downloaded chapter: nothing to do where ``matgrad`` is
+    installed (the book's repository, Binder), piplite in the browser, else the site's wheel."""
+    wheel = f"matgrad-{version('matgrad')}-py3-none-any.whl"
+    if wheel_url:
+        elsewhere = f'    %pip install -q "matgrad[widgets] @ {wheel_url}/{wheel}"'
+    else:  # the site's address is not configured (html.baseurl): say what to do
+        elsewhere = (
+            "    raise ModuleNotFoundError(\n"
+            '        "This chapter needs matgrad, the book\'s library: pip install the wheel "\n'
+            f'        "{LITE}/pypi/{wheel} that the book\'s site serves, with its [widgets] "\n'
+            "        \"extra (or pip install -e '.[widgets]' in the book's repository).\"\n"
+            "    )"
+        )
+    return (
+        "# Set-up of this copy of the chapter: matgrad, the book's library, and what its\n"
+        "# widgets need (nothing to do where matgrad is installed already).\n"
+        "try:\n"
+        "    import matgrad\n"
+        "except ModuleNotFoundError:\n"
+        "    import sys\n\n"
+        '    if sys.platform == "emscripten":  # live in the browser: from the site itself\n'
+        f"        {INSTALL}\n"
+        "    else:\n"
+        f"    {elsewhere}\n"
+    )
 
 
 def toc_notebooks(root: Path, toc_path: str) -> list[str]:
@@ -73,9 +122,13 @@ def build_wheels(root: Path, wheel_dir: Path) -> None:
         )
 
 
-def write_contents(root: Path, chapters: list[str], content_dir: Path) -> None:
-    """Each chapter notebook, with the set-up cell first and its Markdown made plain
-    (plain_markdown.py), flat in the lite app's contents."""
+def write_contents(root: Path, chapters: list[str], content_dir: Path, setup: str) -> None:
+    """Each chapter notebook, with the set-up cell first, its Markdown made plain
+    (plain_markdown.py) and no stored outputs, flat in the lite app's contents.
+
+    No stored outputs: a live copy shows only what it has computed itself. (Stored widget
+    views would even render from the saved widget state and look live before anything ran.)
+    """
     content_dir.mkdir(parents=True, exist_ok=True)
     notebooks = {
         Path(chapter).name: json.loads((root / f"{chapter}.ipynb").read_text())
@@ -84,45 +137,148 @@ def write_contents(root: Path, chapters: list[str], content_dir: Path) -> None:
     book = Book(notebooks, read_citations(root / "book" / "references.bib"))
     for name, notebook in notebooks.items():
         notebook = plain_notebook(notebook, name, book)
-        setup = {
+        notebook["metadata"].pop("widgets", None)
+        for code in (c for c in notebook["cells"] if c["cell_type"] == "code"):
+            code["outputs"], code["execution_count"] = [], None
+        cell = {
             "cell_type": "code",
             "execution_count": None,
             "id": "live-setup",
             "metadata": {"tags": ["live-setup"]},
             "outputs": [],
-            "source": SETUP_CELL,
+            "source": setup,
         }
-        notebook["cells"] = [setup, *notebook["cells"]]
+        notebook["cells"] = [cell, *notebook["cells"]]
         target = content_dir / f"{name}.ipynb"
         target.write_text(json.dumps(notebook, ensure_ascii=False, indent=1) + "\n")
 
 
+def stage_lite_dir(settings: Path, lite_dir: Path, cache: Path) -> dict[str, str]:
+    """The lite app's folder for ``jupyter lite build``: its settings (book/_lite) and the
+    verified runtime in ``static/pyodide``. Returns the runtime's recorded sha256 sums."""
+    if lite_dir.exists():
+        shutil.rmtree(lite_dir)
+    shutil.copytree(settings, lite_dir, ignore=shutil.ignore_patterns("README.md", ".cache"))
+    return pyodide_runtime.assemble(cache, lite_dir / RUNTIME)
+
+
 def prepare(app, config):
     root = Path(app.srcdir)
+    build = Path(app.outdir).parent
     config.live_notebooks = toc_notebooks(root, config.external_toc_path or "_toc.yml")
-    wheel_dir = Path(app.outdir).parent / "lite-wheels"
+    wheel_dir = build / "lite-wheels"
     build_wheels(root, wheel_dir)
     config.jupyterlite_build_command_options = {"piplite-wheels": str(wheel_dir)}
+    app.live_runtime_sums = stage_lite_dir(
+        root / "book" / "_lite", root / config.jupyterlite_dir, build / "runtime-cache"
+    )
+    base = (config.html_baseurl or "").rstrip("/")
     # jupyterlite-sphinx empties this folder when the config is read (priority 500), so the
     # copies are written after it (priority 900).
-    write_contents(root, config.live_notebooks, root / config.jupyterlite_content_dir)
+    write_contents(
+        root,
+        config.live_notebooks,
+        root / config.jupyterlite_content_dir,
+        setup_cell(f"{base}/{LITE}/pypi" if base else None),
+    )
+
+
+def to_root(docname: str) -> str:
+    return "../" * docname.count("/")
+
+
+def repl_url(docname: str, code: str) -> str:
+    """The lite REPL that installs matgrad and runs ``code``, relative to page ``docname``."""
+    query = urlencode(
+        {
+            "kernel": "python",
+            "toolbar": 1,
+            "showBanner": 0,
+            "promptCellPosition": "bottom",
+            "code": [f"{INSTALL}\n{QUIET_FONTS}", f"{WIDGET_PRELUDE}\n{code}"],
+        },
+        doseq=True,
+    )
+    return f"{to_root(docname)}{LITE_REPL}?{query}"
+
+
+def widget_cells(doctree) -> list[tuple[nodes.Element, nodes.Element, str]]:
+    """(cell, its output container, its code) for every cell whose output is a widget view."""
+    found = []
+    for cell in doctree.findall(nodes.container):
+        if "cell" not in cell["classes"]:
+            continue
+        outputs = [c for c in cell.children if "cell_output" in c.get("classes", [])]
+        code = [c for c in cell.children if "cell_input" in c.get("classes", [])]
+        if outputs and code and WIDGET_VIEW in outputs[0].astext():
+            found.append((cell, outputs[0], code[0].astext()))
+    return found
+
+
+SNAPSHOT_LABEL = (
+    '<div class="matgrad-live-widget" data-repl="{url}" data-runtime="{runtime}" '
+    'data-probes="{probes}" data-start-limit-ms="180000">'
+    '<p class="matgrad-snapshot-label"><strong>Snapshot.</strong> This widget shows its saved '
+    "state: its controls do nothing until it is live. "
+    '<button type="button" class="matgrad-go-live">▶ Make this widget live</button> '
+    '<span class="matgrad-live-note">Python starts in your browser from files this site '
+    "serves (about 35 MB the first time, cached after).</span></p>"
+    '<p class="matgrad-live-status" role="status" aria-live="polite"></p></div>'
+)
+
+
+def mark_widgets(app, doctree, docname):
+    """Each widget output becomes an inert snapshot with a button that makes it live."""
+    for cell, output, code in widget_cells(doctree):
+        label = SNAPSHOT_LABEL.format(
+            url=repl_url(docname, code).replace("&", "&amp;"),
+            runtime=f"{to_root(docname)}{LITE}/{RUNTIME}/",
+            probes=" ".join(RUNTIME_PROBES),
+        )
+        cell.insert(cell.index(output), nodes.raw("", label, format="html"))
+        # `inert`: no click, focus or key reaches the stored controls, so nothing a reader does
+        # can make the snapshot look as if it had recomputed.
+        output.insert(0, nodes.raw("", '<div class="matgrad-snapshot" inert>', format="html"))
+        output.append(nodes.raw("", "</div>", format="html"))
 
 
 def add_live_link(app, pagename, templatename, context, doctree):
     if pagename not in app.config.live_notebooks or "body" not in context:
         return
-    href = f"{context['pathto'](LITE_APP, 1)}?path={Path(pagename).name}.ipynb"
+    href = f"{context['pathto'](LITE_NOTEBOOK, 1)}?path={Path(pagename).name}.ipynb"
     context["body"] = (
         '<p class="matgrad-live">'
-        f'<a class="reference external" href="{href}" target="_blank" rel="noopener">'
-        "▶ Run live in your browser</a> "
-        "<span>this chapter as a notebook in JupyterLite: Python runs in this browser, and the "
-        "first run downloads the Pyodide runtime (tens of MB) from its CDN.</span></p>\n"
+        f'<a class="reference external matgrad-run-live" href="{href}" target="_blank" '
+        'rel="noopener">▶ Run live in your browser</a> '
+        "<span>this chapter as a notebook in JupyterLite: Python runs in this browser, from "
+        "files this site serves (about 35 MB the first time).</span></p>\n"
     ) + context["body"]
+
+
+def finish(app, exception):
+    """Fail the build if a served runtime file is not the one recorded; make each chapter's
+    download the live copy, whose first cell installs ``matgrad``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    pyodide_runtime.verify(out / LITE / RUNTIME, app.live_runtime_sums)
+    settings = json.loads((out / LITE / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = settings["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    if kernel.get("pyodideUrl") != f"./{RUNTIME}/pyodide.js":
+        raise pyodide_runtime.RuntimeFileError(f"the lite kernel loads Pyodide from {kernel}")
+    contents = Path(app.srcdir) / app.config.jupyterlite_content_dir
+    for chapter in app.config.live_notebooks:
+        download = out / "_sources" / f"{chapter}.ipynb"
+        if download.exists():
+            shutil.copyfile(contents / f"{Path(chapter).name}.ipynb", download)
 
 
 def setup(app):
     app.add_config_value("live_notebooks", [], "html")
     app.connect("config-inited", prepare, priority=900)
+    app.connect("doctree-resolved", mark_widgets)
     app.connect("html-page-context", add_live_link)
+    # After jupyterlite-sphinx's own build-finished handler has built the lite app.
+    app.connect("build-finished", finish, priority=900)
+    app.add_js_file("live-widgets.js", loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

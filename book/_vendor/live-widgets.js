@@ -1,0 +1,154 @@
+/* Live widgets in place (book/_ext/live_notebooks.py writes the markup this script drives).
+ *
+ * Every widget on a static page is an inert snapshot of its stored state. Its button loads,
+ * only when clicked, an iframe of the site's JupyterLite REPL that installs matgrad and runs
+ * the widget's cell (jupyterlite-sphinx's load-on-click pattern). The snapshot stays on show,
+ * marked as such, until the live widget has rendered; then the iframe takes its place.
+ *
+ * Failure is never silent: without WebAssembly, when a runtime file cannot be had (checked
+ * before the iframe loads: the kernel itself would wait for it without a word), on an error in
+ * the REPL or a dead kernel, or when no widget has rendered after the panel's start limit
+ * (data-start-limit-ms: a cold start on a slow phone can take a minute or more), the reader is
+ * told what happened and what to do, and the snapshot stays, still marked as a snapshot. The
+ * same WebAssembly check guards the "Run live" link of each chapter.
+ */
+(function () {
+  "use strict";
+  var POLL_MS = 250;
+  var NO_WASM =
+    "This browser cannot run Python here: it has no WebAssembly (or it is switched off). " +
+    "The snapshot above stays as it was saved; a current Chrome, Firefox, Safari or Edge " +
+    "runs the live book.";
+
+  function hasWebAssembly() {
+    return typeof WebAssembly === "object" && typeof WebAssembly.instantiate === "function";
+  }
+
+  function say(panel, text, isError) {
+    var status = panel.querySelector(".matgrad-live-status");
+    status.textContent = text;
+    status.classList.toggle("matgrad-live-error", Boolean(isError));
+  }
+
+  // What the REPL inside the iframe shows: the widget, an error, or nothing yet. The lite app
+  // exposes itself (exposeAppInBrowser in book/_lite/jupyter-lite.json), so its kernel's
+  // status and its cells' outputs are read from its models, not guessed from its pages.
+  function inspect(frame) {
+    var app;
+    try {
+      app = frame.contentWindow && frame.contentWindow.jupyterapp;
+    } catch (error) {
+      return { error: "the live widget's page could not be read (" + error + ")" };
+    }
+    var panel = app && app.shell && app.shell.currentWidget;
+    if (!panel || !panel.console || !panel.sessionContext) return {};
+    var session = panel.sessionContext.session;
+    var kernel = session && session.kernel;
+    if (kernel && (kernel.status === "dead" || kernel.connectionStatus === "disconnected")) {
+      return { error: "Python stopped (its kernel is " + kernel.status + ")" };
+    }
+    var cells = panel.console.cells;
+    for (var i = 0; i < cells.length; i++) {
+      var outputs = cells.get(i).model.outputs.toJSON();
+      for (var j = 0; j < outputs.length; j++) {
+        if (outputs[j].output_type === "error") {
+          return { error: outputs[j].ename + ": " + outputs[j].evalue };
+        }
+      }
+    }
+    if (panel.node.querySelector(".jp-OutputArea-output .jupyter-widgets")) return { live: true };
+    return {};
+  }
+
+  // Each core runtime file answers a HEAD request (no download) before the iframe loads.
+  function probeRuntime(panel) {
+    var names = panel.dataset.probes.split(" ");
+    return Promise.all(
+      names.map(function (name) {
+        var url = panel.dataset.runtime + name;
+        return fetch(url, { method: "HEAD", cache: "no-store" }).then(
+          function (reply) {
+            return reply.ok ? null : name + " (HTTP " + reply.status + ")";
+          },
+          function () {
+            return name + " (no answer)";
+          },
+        );
+      }),
+    ).then(function (missing) {
+      return missing.filter(Boolean);
+    });
+  }
+
+  function goLive(panel, button) {
+    var cell = panel.closest(".cell");
+    var snapshot = cell.querySelector(".matgrad-snapshot");
+    if (!hasWebAssembly()) {
+      say(panel, NO_WASM, true);
+      return;
+    }
+    button.disabled = true;
+    say(panel, "Starting Python in your browser… the snapshot below is still the saved state.");
+    probeRuntime(panel).then(function (missing) {
+      if (missing.length) {
+        button.disabled = false;
+        say(panel, "The Python runtime could not be loaded from this site: " +
+          missing.join(", ") + ". Reload the page to try again; if it persists, the site " +
+          "was published without its runtime. The snapshot below is the saved state.", true);
+      } else {
+        start(panel, button, snapshot);
+      }
+    });
+  }
+
+  function start(panel, button, snapshot) {
+    var limit = Number(panel.dataset.startLimitMs);
+    var frame = document.createElement("iframe");
+    frame.className = "matgrad-live-frame";
+    frame.title = "Live widget: Python running in this browser";
+    frame.src = panel.dataset.repl;
+    // As tall as the snapshot plus the REPL's toolbar and prompt; hidden until it is live.
+    frame.style.height = Math.max(snapshot.offsetHeight + 260, 480) + "px";
+    frame.hidden = true;
+    panel.appendChild(frame);
+    var started = Date.now();
+    var timer = window.setInterval(function () {
+      var seen = inspect(frame);
+      if (seen.live) {
+        window.clearInterval(timer);
+        snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
+        frame.hidden = false;
+        panel.classList.add("matgrad-is-live");
+        panel.querySelector(".matgrad-snapshot-label").hidden = true;
+        say(panel, "Live: Python is running in your browser; every control recomputes.");
+      } else if (seen.error) {
+        window.clearInterval(timer);
+        frame.hidden = false; // the reader can see the error in full
+        say(panel, "The live widget stopped with an error: " + seen.error +
+          ". Reload the page to try again; the snapshot above is the saved state.", true);
+      } else if (Date.now() - started > limit) {
+        window.clearInterval(timer);
+        frame.remove();
+        button.disabled = false;
+        say(panel, "Python did not start within " + Math.round(limit / 1000) + " seconds " +
+          "(the runtime may have failed to load, or the device is short of memory). " +
+          "Try again, or use the chapter's “Run live” link; the snapshot stays as saved.", true);
+      }
+    }, POLL_MS);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".matgrad-go-live");
+    if (button) {
+      goLive(button.closest(".matgrad-live-widget"), button);
+      return;
+    }
+    var link = event.target.closest("a.matgrad-run-live");
+    if (link && !hasWebAssembly()) {
+      event.preventDefault();
+      var note = link.parentNode.querySelector("span");
+      note.textContent = NO_WASM;
+      note.classList.add("matgrad-live-error");
+    }
+  });
+})();
