@@ -1,25 +1,38 @@
-"""The live copy of the book: JupyterLite inside the built site (book/_ext/live_notebooks.py).
+"""The live book (book/_ext/live_notebooks.py, book/_ext/pyodide_runtime.py): JupyterLite and
+the Python runtime inside the built site, and the widgets that become live in their pages.
 
-The first tests read the built files; the last one opens a chapter in the lite app in headless
-Chromium, served from 127.0.0.1, and records every request to another host.
+The first tests read the built files; the browser tests open the site served on 127.0.0.1 in
+Debian's Chromium, record every request of the pages and their workers, and fail on any to
+another host: the runtime is the site's own.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import re
+import shutil
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
-from site_support import SCREENSHOTS, SITE, toc_pages
+from lite_support import open_notebook, record_requests, run_all
+from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, toc_pages
+
+from matgrad.explore import CORRECT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+import live_notebooks
+import pyodide_runtime
 from plain_markdown import SOLUTION_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 LITE = SITE / "lite"
+RUNTIME = LITE / live_notebooks.RUNTIME
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 
 
@@ -27,10 +40,8 @@ def chapters() -> list[str]:
     return [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
 
 
-def pyodide_url() -> str:
-    """Where the lite kernel loads Python from: the pyodide-kernel's documented default."""
-    schema = next(LITE.glob("extensions/@jupyterlite/pyodide-kernel-extension/static/schema/*"))
-    return json.loads(schema.read_text())["properties"]["pyodideUrl"]["default"]
+def widget_pages() -> list[str]:
+    return [page for page in chapters() if WIDGET_VIEW in (ROOT / f"{page}.ipynb").read_text()]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +55,7 @@ def test_every_chapter_notebook_is_in_the_lite_app_with_its_set_up_cell(lite_bui
         original = json.loads((ROOT / f"{chapter}.ipynb").read_text())
         live = json.loads((LITE / "files" / f"{Path(chapter).name}.ipynb").read_text())
         setup, *cells = live["cells"]
-        assert "%pip install matgrad ipywidgets" in "".join(setup["source"])
+        assert live_notebooks.INSTALL in "".join(setup["source"])
         # The same code; the Markdown made plain for JupyterLab (tests/test_plain_markdown.py).
         code = [
             [
@@ -55,11 +66,28 @@ def test_every_chapter_notebook_is_in_the_lite_app_with_its_set_up_cell(lite_bui
             for notebook in (cells, original["cells"])
         ]
         assert code[0] == code[1]
+        # Only what it computes itself: no stored outputs, no stored widget state.
+        assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code")
+        assert "widgets" not in live["metadata"]
         markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         assert "{doc}`" not in markdown and "{cite}`" not in markdown
+        # A chapter downloaded from its page is this copy, whose first cell installs matgrad.
+        assert (SITE / "_sources" / f"{chapter}.ipynb").read_text() == (
+            LITE / "files" / f"{Path(chapter).name}.ipynb"
+        ).read_text()
 
 
-def test_the_lite_kernel_installs_matgrad_and_ipywidgets_from_the_site_only(lite_built):
+def test_the_set_up_cell_is_python_that_ipython_runs_and_says_what_to_do_elsewhere():
+    for url in (None, "https://example.org/book/lite/pypi"):
+        source = live_notebooks.setup_cell(url)
+        # IPython turns the %pip lines into calls; what is left must be valid Python.
+        ast.parse(re.sub(r"^(\s*)%pip .*$", r"\1pass", source, flags=re.M))
+    assert "raise ModuleNotFoundError" in live_notebooks.setup_cell(None)
+    wheel = "https://example.org/book/lite/pypi/matgrad-"
+    assert f'"matgrad[widgets] @ {wheel}' in live_notebooks.setup_cell(wheel.rsplit("/", 1)[0])
+
+
+def test_the_lite_kernel_installs_from_the_site_and_loads_python_from_it(lite_built):
     index = json.loads((LITE / "pypi" / "all.json").read_text())
     assert {"matgrad", "ipywidgets", "comm", "jupyterlab-widgets"} <= {
         name.replace("_", "-") for name in index
@@ -68,12 +96,78 @@ def test_the_lite_kernel_installs_matgrad_and_ipywidgets_from_the_site_only(lite
         for release in index[name]["releases"].values():
             for wheel in release:
                 assert (LITE / "pypi" / Path(urlparse(wheel["url"]).path).name).exists()
+    # matgrad's wheel declares what its widgets import (the live copy installs that extra).
+    (matgrad,) = (LITE / "pypi").glob("matgrad-*.whl")
+    metadata = (
+        zipfile.ZipFile(matgrad)
+        .read(next(n for n in zipfile.ZipFile(matgrad).namelist() if n.endswith("METADATA")))
+        .decode()
+    )
+    assert re.search(r"Requires-Dist: matplotlib.*extra == .widgets", metadata)
+    assert re.search(r"Requires-Dist: ipywidgets.*extra == .widgets", metadata)
     config = json.loads((LITE / "jupyter-lite.json").read_text())["jupyter-config-data"]
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     assert settings["disablePyPIFallback"] is True
+    assert settings["pyodideUrl"] == f"./{live_notebooks.RUNTIME}/pyodide.js"
     assert any(url.startswith("./pypi/all.json") for url in settings["pipliteUrls"])
     extensions = {extension["name"] for extension in config["federated_extensions"]}
     assert "@jupyter-widgets/jupyterlab-manager" in extensions  # widgets render in the lite app
+
+
+def official_lock() -> dict:
+    (tarball,) = (ROOT / "_build" / "runtime-cache").glob("pyodide-*.tgz")
+    with tarfile.open(tarball) as archive:
+        return json.load(archive.extractfile(f"package/{pyodide_runtime.LOCK}"))
+
+
+def test_the_served_runtime_is_pyodide_s_own_build_and_only_what_the_book_needs(lite_built):
+    official = official_lock()
+    served = json.loads((RUNTIME / pyodide_runtime.LOCK).read_text())
+    assert served["info"] == official["info"] and served["info"]["version"] == "0.27.7"
+    wanted = pyodide_runtime.closure(official, ["micropip", "ssl", "sqlite3", "jedi", "ipython"])
+    assert {"numpy", "matplotlib", "pillow", "openssl"} <= set(served["packages"])
+    assert set(wanted) <= set(served["packages"])
+    for name, entry in served["packages"].items():
+        assert entry == official["packages"][name]
+        data = (RUNTIME / entry["file_name"]).read_bytes()
+        assert pyodide_runtime.sha256(data) == official["packages"][name]["sha256"], name
+    files = {path.name for path in RUNTIME.iterdir()}
+    assert files == {
+        *pyodide_runtime.CORE_FILES,
+        pyodide_runtime.LOCK,
+        *(entry["file_name"] for entry in served["packages"].values()),
+    }
+    assert "scipy" not in served["packages"] and "pandas" not in served["packages"]
+
+
+def test_the_build_refuses_a_served_file_that_is_not_the_recorded_one(tmp_path):
+    for name in ("pyodide.js", pyodide_runtime.LOCK):
+        shutil.copyfile(RUNTIME / name, tmp_path / name)
+    sums = {path.name: pyodide_runtime.sha256(path.read_bytes()) for path in tmp_path.iterdir()}
+    pyodide_runtime.verify(tmp_path, sums)
+    with (tmp_path / "pyodide.js").open("a") as served:
+        served.write("\n// changed")
+    with pytest.raises(pyodide_runtime.RuntimeFileError, match=r"pyodide\.js"):
+        pyodide_runtime.verify(tmp_path, sums)
+    (tmp_path / "extra.whl").write_bytes(b"")
+    with pytest.raises(pyodide_runtime.RuntimeFileError, match=r"extra\.whl"):
+        pyodide_runtime.verify(tmp_path, sums)
+
+
+def test_a_wheel_that_differs_from_the_official_lock_is_refused(tmp_path):
+    official = {"packages": {"six": {"file_name": "six.whl", "sha256": "0" * 64, "depends": []}}}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr(pyodide_runtime.WHEEL_SOURCE["folder"] + "six.whl", b"not six")
+    with (
+        zipfile.ZipFile(buffer) as bundle,
+        pytest.raises(pyodide_runtime.RuntimeFileError, match="differs from the official lock"),
+    ):
+        pyodide_runtime.take_wheels(bundle, official, ["six"], tmp_path)
+    official["packages"]["six"]["sha256"] = pyodide_runtime.sha256(b"not six")
+    with zipfile.ZipFile(buffer) as bundle:
+        pyodide_runtime.take_wheels(bundle, official, ["six"], tmp_path)
+    assert (tmp_path / "six.whl").read_bytes() == b"not six"
 
 
 @pytest.mark.parametrize("chapter", chapters())
@@ -90,66 +184,178 @@ def test_each_chapter_page_links_to_its_own_live_notebook(chapter, lite_built):
     assert "Run live in your browser" in html
 
 
-def test_a_chapter_opens_in_the_lite_app_and_only_the_python_runtime_comes_from_outside(
-    lite_built,
-    server,
-    browser,
+def widget_panels(chapter: str) -> list[str]:
+    """The live REPL address of each widget panel on a built chapter page."""
+    html = (SITE / f"{chapter}.html").read_text()
+    return [u.replace("&amp;", "&") for u in re.findall(r'data-repl="([^"]+)"', html)]
+
+
+@pytest.mark.parametrize("chapter", widget_pages())
+def test_every_widget_on_a_page_is_a_snapshot_with_a_live_twin_that_runs_its_cell(
+    chapter, lite_built
 ):
-    """The lite app loads from 127.0.0.1 and shows the chapter's cells.
+    html = (SITE / f"{chapter}.html").read_text()
+    views = html.count(f'<script type="{WIDGET_VIEW}">')
+    assert views > 0
+    assert html.count('<div class="matgrad-snapshot" inert>') == views
+    panels = widget_panels(chapter)
+    assert len(panels) == views
+    for url in panels:
+        target = urlparse(url)
+        assert (SITE / Path(chapter).parent / target.path).resolve() == (
+            LITE / "repl" / "index.html"
+        ).resolve()
+        install, code = parse_qs(target.query)["code"]
+        assert install.startswith(live_notebooks.INSTALL)
+        # The REPL runs the cell as written after one import: so must plain Python here.
+        namespace: dict = {}
+        module = ast.parse(unquote(code))
+        last = ast.Expression(module.body.pop().value)
+        exec(compile(module, chapter, "exec"), namespace)
+        widget = eval(compile(last, chapter, "eval"), namespace)
+        assert type(widget).__module__ == "matgrad.widgets"
 
-    The kernel cannot start here: it loads Pyodide (Python compiled to WebAssembly, with its
-    numpy and matplotlib) from the CDN in ``pyodideUrl``, and this machine reaches no host but
-    the package registries, and no test may depend on an outside host. So every request to
-    another host is recorded and aborted, and the test asserts that they are exactly the
-    documented runtime fetch, nothing else.
-    """
-    runtime = urlparse(pyodide_url())
-    # Routes on the context, not the page, also see the kernel's Web Worker; service workers
-    # are blocked because requests they make would bypass the routes.
+
+# Browser tests: one context records every request of the live pages and their workers.
+
+
+@pytest.fixture(scope="module")
+def live_context(lite_built, server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    outside, errors = [], []  # errors: responses of the site with an HTTP error
-    local = urlparse(server).netloc
+    outside = record_requests(context, server)
+    yield context, outside
+    context.close()
 
-    def route(request_route):
-        url = request_route.request.url
-        if urlparse(url).netloc not in (local, ""):
-            outside.append(url)
-            request_route.abort()
-        else:
-            request_route.continue_()
 
-    context.route("**/*", route)
+@pytest.mark.parametrize("chapter", chapters())
+def test_every_chapter_runs_top_to_bottom_in_the_live_copy(chapter, live_context, server):
+    context, outside = live_context
     page = context.new_page()
-    # The page logs errors once the runtime fetch is refused; what must not fail is the site's
-    # own files.
-    context.on("response", lambda reply: errors.append(reply.url) if reply.status >= 400 else None)
     try:
-        chapter = chapters()[0]
-        name = Path(chapter).name
-        page.goto(f"{server}/lite/notebooks/index.html?path={name}.ipynb")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
-        first_cell = page.locator(".jp-Notebook .jp-Cell").first.inner_text()
-        assert "%pip install matgrad ipywidgets" in first_cell
-        notebook = json.loads((ROOT / f"{chapter}.ipynb").read_text())
-        first_markdown = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
-        title = next(
-            line.lstrip("# ").strip()
-            for line in "".join(first_markdown["source"]).splitlines()
-            if line.startswith("# ")
-        )
-        page.locator(".jp-RenderedMarkdown h1", has_text=title).first.wait_for(timeout=30000)
-        for _ in range(60):  # the kernel starts once the notebook is open: give it 30 s
-            if outside:
-                break
-            page.wait_for_timeout(500)
-        page.wait_for_timeout(2000)  # and whatever else it would fetch right after
-        assert outside, "the kernel never asked for its runtime"
-        hosts = {urlparse(url).netloc for url in outside}
-        assert hosts == {runtime.netloc}, f"unexpected outside requests: {sorted(set(outside))}"
-        runtime_folder = runtime.path.rsplit("/", 1)[0] + "/"
-        assert all(urlparse(url).path.startswith(runtime_folder) for url in outside), outside
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "lite.png"))
-        assert errors == [], f"files of the site that failed to load: {errors}"
+        open_notebook(page, server, Path(chapter).name)
+        result = run_all(page, limit_s=240)
+        cells = result["state"]["cells"]
+        errors = [cell["errors"] for cell in cells if cell["errors"]]
+        assert errors == [], f"{chapter} failed in the live copy: {errors}"
+        # Every cell ran, in order, in one fresh kernel: the set-up cell first.
+        assert [cell["count"] for cell in cells] == list(range(1, len(cells) + 1))
+        assert result["state"]["kernel"] != "dead"
+        assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
     finally:
+        page.close()
+
+
+def open_page_with_widgets(context, server, chapter):
+    page = context.new_page()
+    page.goto(f"{server}/{chapter}.html")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.matgrad-snapshot')]"
+        ".every(s => s.querySelector('.jupyter-widgets'))",
+        timeout=30_000,
+    )
+    return page
+
+
+@pytest.mark.parametrize("chapter", widget_pages())
+def test_a_snapshot_cannot_be_changed_by_mouse_or_keyboard(chapter, live_context, server):
+    context, outside = live_context
+    page = open_page_with_widgets(context, server, chapter)
+    try:
+        snapshots = page.locator(".matgrad-snapshot")
+        before = [snapshots.nth(i).inner_html() for i in range(snapshots.count())]
+        for i in range(snapshots.count()):
+            label = page.locator(".matgrad-snapshot-label").nth(i)
+            assert "Snapshot" in label.inner_text()
+            assert label.locator("button.matgrad-go-live").is_visible()
+            for control in (
+                snapshots.nth(i).locator(".slider-container, select, button, input").all()[:6]
+            ):
+                box = control.bounding_box()
+                if box:
+                    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+        for _ in range(40):  # the keyboard never reaches a stored control
+            page.keyboard.press("Tab")
+            inside = page.evaluate(
+                "() => Boolean(document.activeElement"
+                " && document.activeElement.closest('.matgrad-snapshot'))"
+            )
+            assert not inside
+            page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        after = [snapshots.nth(i).inner_html() for i in range(snapshots.count())]
+        assert after == before
+        assert outside == []
+    finally:
+        page.close()
+
+
+def test_a_live_gradient_checker_recomputes_and_fails_a_wrong_formula(live_context, server):
+    context, outside = live_context
+    page = open_page_with_widgets(context, server, "book/questions")
+    try:
+        panel = page.locator(".matgrad-live-widget").first
+        panel.locator("button.matgrad-go-live").click()
+        page.wait_for_selector(".matgrad-live-widget.matgrad-is-live", timeout=180_000)
+        assert "Live" in panel.locator(".matgrad-live-status").inner_text()
+        assert page.locator(".matgrad-snapshot").first.is_hidden()
+        frame = page.frame_locator(".matgrad-live-frame").first
+        summary = frame.locator(".widget-html", has_text="largest relative error").first
+        assert summary.inner_text().startswith("PASS")
+        formula = frame.locator(".widget-dropdown", has_text="formula for Algorithm 6.4")
+        formula.locator("select").select_option("h_g_transpose")
+        frame.locator(".widget-html", has_text="FAIL").first.wait_for(timeout=30_000)
+        SCREENSHOTS.mkdir(exist_ok=True)
+        panel.screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
+        formula.locator("select").select_option(CORRECT)
+        frame.locator(".widget-html", has_text="PASS").first.wait_for(timeout=30_000)
+        assert outside == []
+    finally:
+        page.close()
+
+
+@pytest.fixture
+def withholding_context(lite_built, server, browser):
+    """A fresh context whose requests for the given files get 404 (the kernel's worker too)."""
+    contexts = []
+
+    def make(pattern):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, service_workers="block"
+        )
+        outside = record_requests(context, server)
+        # Registered last, so matched first.
+        context.route(pattern, lambda route: route.fulfill(status=404, body=""))
+        contexts.append(context)
+        return context, outside
+
+    yield make
+    for context in contexts:
         context.close()
+
+
+def test_a_runtime_that_cannot_load_is_said_plainly(withholding_context, server):
+    context, outside = withholding_context("**/pyodide.asm.wasm")
+    page = open_page_with_widgets(context, server, "book/why-transpose")
+    panel = page.locator(".matgrad-live-widget").first
+    panel.locator("button.matgrad-go-live").click()
+    status = panel.locator(".matgrad-live-status.matgrad-live-error")
+    status.wait_for(timeout=20_000)
+    assert "could not be loaded" in status.inner_text()
+    assert "pyodide.asm.wasm" in status.inner_text()
+    assert page.locator(".matgrad-snapshot").first.is_visible()
+    assert panel.locator("iframe").count() == 0
+    assert outside == []
+
+
+def test_a_live_widget_that_fails_says_why_and_keeps_its_snapshot(withholding_context, server):
+    # numpy's wheel withheld: the kernel starts, and installing matgrad fails in the REPL.
+    context, outside = withholding_context("**/numpy-*.whl")
+    page = open_page_with_widgets(context, server, "book/why-transpose")
+    panel = page.locator(".matgrad-live-widget").first
+    panel.locator("button.matgrad-go-live").click()
+    status = panel.locator(".matgrad-live-status.matgrad-live-error")
+    status.wait_for(timeout=180_000)
+    assert "stopped with an error" in status.inner_text()
+    assert page.locator(".matgrad-snapshot").first.is_visible()
+    assert "matgrad-is-live" not in (panel.get_attribute("class") or "")
+    assert outside == []
