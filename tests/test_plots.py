@@ -1,11 +1,14 @@
 """The widgets' figures, tested on their data and labels."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import PIL.Image
 import pytest
 
 import matgrad as mg
@@ -107,3 +110,31 @@ def test_jacobian_slices_have_h_in_row_i():
     np.testing.assert_array_equal(figure.axes[1].images[0].get_array()[0], 0.0)
     with pytest.raises(ValueError, match="3-tensor"):
         plots.plot_jacobian_slices(np.ones((2, 2)))
+
+
+def test_shapes_figure_redrawn_in_place_puts_each_label_under_its_grid():
+    picture = plots.ShapesFigure()
+    picture.update(shapes.layer_shapes([3, 5, 2], m=4, k=2))
+    picture.update(shapes.layer_shapes([6, 2], m=3, k=1), None)
+    for grid, label in zip(picture.grids[:4], picture.labels[:4], strict=True):
+        corners = np.concatenate([path.vertices for path in grid.get_paths()])
+        x, y = label.get_position()
+        assert abs(x - (corners[:, 0].min() + corners[:, 0].max()) / 2) < 0.1
+        assert y < corners[:, 1].min()
+    assert [len(grid.get_paths()) for grid in picture.grids[:4]] == [6, 18, 12, 12]
+    assert picture.ax.get_title().startswith("layer k = 1: (2 × 3)(3 × 6) = 2 × 6")
+
+
+def test_step_size_figure_redraws_fully_when_a_star_widens_the_axes():
+    steps = np.logspace(-1, -12, 6)
+    curves = {"central": np.linspace(1e-3, 1e-9, 6)}
+    picture = plots.StepSizeFigure(steps, curves)
+    picture.mark(1e-6, {"central": 1e-8}).png()
+    low = picture.mark(1e-6, {"central": 1e-20}).png()  # below every curve: new y limits
+    fresh = plots.plot_step_size(steps, curves, chosen=1e-6, chosen_errors={"central": 1e-20})
+    assert picture.ax.get_ylim()[0] < 1e-19
+    np.testing.assert_array_equal(_pixels(low), _pixels(plots.figure_png(fresh)))
+
+
+def _pixels(png) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGBA"))

@@ -1,13 +1,17 @@
 """Every widget driven headlessly: set its controls, read what it shows."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
 import pytest
 
-from matgrad import explore, widgets
+from matgrad import explore, plots, widgets
 
 
 def test_shape_explorer_follows_its_controls_and_clamps_the_layer():
@@ -115,3 +119,111 @@ def test_text_reprs_are_short_and_describe_the_state():
     assert repr(widgets.make_backward_stepper()).startswith("BackwardStepper(line 1 of")
     assert repr(widgets.make_gradient_checker()).endswith("-> PASS)")
     assert "chosen step 1e-05" in repr(widgets.make_step_size_explorer())
+
+
+def _pixels(png) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGBA"))
+
+
+def _assert_redrawn_in_place(widget, change, fresh_png):
+    """After ``change()``: the same Figure, a new picture, and the picture of a new figure."""
+    figure, before = widget.picture.figure, bytes(widget.image.value)
+    change()
+    assert widget.picture.figure is figure
+    assert bytes(widget.image.value) != before
+    np.testing.assert_array_equal(_pixels(widget.image.value), _pixels(fresh_png()))
+
+
+def test_shape_explorer_redraws_its_one_figure_to_the_new_shapes():
+    explorer = widgets.make_shape_explorer()
+
+    def fresh():
+        return plots.figure_png(plots.plot_shapes(explorer.layer_shapes, explorer.verdict))
+
+    def deepest_layer():
+        explorer.depth.value = 5  # alone, no change: layer 1 stays as it was
+        explorer.layer.value = 4
+
+    changes = [
+        lambda: setattr(explorer.batch, "value", 5),
+        lambda: setattr(explorer.candidate, "value", "h(k-1) gᵀ"),
+        deepest_layer,
+        lambda: setattr(explorer.width_sliders[3], "value", 7),
+        lambda: setattr(explorer.candidate, "value", "gᵀ h(k-1)"),  # a cross, not a grid
+        lambda: setattr(explorer.candidate, "value", "g h(k-1)ᵀ"),
+    ]
+    for change in changes:
+        _assert_redrawn_in_place(explorer, change, fresh)
+    cells = [len(grid.get_paths()) for grid in explorer.picture.grids[:4]]
+    assert cells == [3 * 5, 5 * 7, 3 * 7, 3 * 7]  # n_4 = 3, m = 5, n_3 = 7
+    assert not explorer.picture.grids[4].get_visible()
+
+
+def test_backward_stepper_redraws_its_one_figure_frame_by_frame():
+    stepper = widgets.make_backward_stepper()
+
+    def fresh():
+        return plots.figure_png(plots.plot_vector(stepper.frame.value, stepper.frame.result))
+
+    for _ in range(4):
+        _assert_redrawn_in_place(stepper, stepper.next.click, fresh)
+    np.testing.assert_array_equal(
+        stepper.picture.image.get_array(), np.atleast_2d(stepper.frame.value)
+    )
+    extent = np.max(np.abs(stepper.frame.value))
+    assert stepper.picture.image.get_clim() == (-extent, extent)
+
+
+def test_gradient_checker_redraws_its_one_figure_and_skips_an_unchanged_check():
+    checker = widgets.make_gradient_checker()
+
+    def fresh():
+        check = checker.outcome.report[checker.parameter.value]
+        return plots.figure_png(plots.plot_gradient_comparison(check))
+
+    for control, value in [
+        (checker.seed, 3),
+        (checker.parameter, "b(2)"),
+        (checker.parameter, "W(1)"),
+        (checker.mistake, "h_g_transpose"),  # h gᵀ is 3 × 4 for a 4 × 3 W(1): shapes differ
+        (checker.parameter, "W(2)"),
+        (checker.mistake, explore.CORRECT),
+        (checker.widths, "5-6-4"),
+    ]:
+        _assert_redrawn_in_place(checker, lambda c=control, v=value: setattr(c, "value", v), fresh)
+    shown = checker.picture.check
+    assert shown is checker.outcome.report["W(2)"]
+    checker.update()  # the same settings: an equal check, which is not drawn again
+    assert checker.picture.shows(checker.outcome.report["W(2)"])
+    assert checker.picture.check is shown
+    checker.seed.value = 4
+    assert checker.picture.check is checker.outcome.report["W(2)"]
+
+
+def test_step_size_explorer_moves_its_mark_and_replaces_its_curves_in_place():
+    explorer = widgets.make_step_size_explorer()
+
+    def fresh():
+        return plots.figure_png(
+            plots.plot_step_size(
+                explorer.steps,
+                explorer.curves,
+                chosen=float(explorer.step.value),
+                chosen_errors=explorer.chosen_errors,
+            )
+        )
+
+    for control, value in [
+        (explorer.step, 1e-6),
+        (explorer.step, 1e-13),  # star errors may widen the axes: the saved background is stale
+        (explorer.seed, 4),
+        (explorer.step, 1e-8),
+        (explorer.activation, "relu"),
+        (explorer.step, 1e-3),
+    ]:
+        _assert_redrawn_in_place(explorer, lambda c=control, v=value: setattr(c, "value", v), fresh)
+    assert explorer.picture.marker.get_xdata()[0] == explorer.step.value
+    assert list(explorer.picture.stars.get_ydata()) == list(explorer.chosen_errors.values())
+    np.testing.assert_array_equal(
+        explorer.picture.curves["central"].get_ydata(), explorer.curves["central"]
+    )

@@ -1,8 +1,13 @@
 """Figures of the widgets and of their static companions (matplotlib).
 
-Each function takes data computed by :mod:`matgrad.shapes`, :mod:`matgrad.explore` or the
-gradient check, draws it on a new figure (or the given ``fig``/``ax``), and returns the
+Each ``plot_...`` function takes data computed by :mod:`matgrad.shapes`, :mod:`matgrad.explore`
+or the gradient check, draws it on a new figure (or the given ``fig``/``ax``), and returns the
 Figure; none calls ``plt.show()`` or keeps state between calls.
+
+The widgets instead keep one figure each (the ``...Figure`` classes, built on
+:class:`LiveFigure`) and redraw it in place: ``update(...)`` changes the artists' data and
+``png()`` renders the picture. The ``plot_...`` functions draw through the same classes, so a
+static figure and a widget's picture of the same data look the same.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import PatchCollection
+import PIL.Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
-from matplotlib.patches import Rectangle
+from matplotlib.figure import Figure
 
 from matgrad.chapter_plots import plot_step_errors
 from matgrad.gradient_check import ParameterCheck
@@ -32,17 +39,126 @@ def figure_png(figure, *, dpi: int = 80) -> bytes:
     return buffer.getvalue()
 
 
-def _grid(ax, x, y, rows, columns, colour, label):
-    """A ``rows × columns`` grid of unit cells with its lower-left corner at (x, y)."""
-    # One collection, not one patch per cell: a 12 × 12 grid drawn cell by cell made the shape
-    # explorer take over half a second per update (benchmarks/widget_latency.py).
-    cells = [
-        Rectangle((x + j, y + rows - 1 - i), 0.9, 0.9) for i in range(rows) for j in range(columns)
-    ]
-    ax.add_collection(
-        PatchCollection(cells, facecolor=colour, alpha=0.75, linewidth=0), autolim=False
+def _canvas_png(canvas: FigureCanvasAgg) -> bytes:
+    """What the Agg canvas last drew, as PNG bytes."""
+    buffer = io.BytesIO()
+    # zlib level 1: a third faster than savefig's default level 6, for a file about 5% larger.
+    PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())).save(
+        buffer, format="png", compress_level=1
     )
-    ax.text(x + columns / 2, y - 0.8, f"{label}\n{rows} × {columns}", ha="center", va="top")
+    return buffer.getvalue()
+
+
+class LiveFigure:
+    """A figure a widget keeps for its lifetime and redraws in place.
+
+    Subclasses build their artists once and change their data in ``update(...)``; ``png()``
+    draws with Agg and returns PNG bytes. The figure has a fixed layout (a layout engine
+    would draw every update twice) and is not registered with pyplot, so nothing is left open.
+    With ``ax`` (or ``fig``) given, a subclass draws there instead, e.g. on a pyplot figure.
+    """
+
+    def __init__(self, figure: Figure | None = None, *, figsize=(6.4, 4.8), dpi: int = 80):
+        self.owns_figure = figure is None
+        if figure is None:
+            figure = Figure(figsize=figsize, dpi=dpi)
+            FigureCanvasAgg(figure)
+        self.figure = figure
+
+    def png(self) -> bytes:
+        """The figure as it is now, as PNG bytes."""
+        canvas = self.figure.canvas
+        canvas.draw()
+        return _canvas_png(canvas)
+
+
+def _cells(x, y, rows, columns) -> np.ndarray:
+    """Corners ``(rows * columns, 4, 2)`` of the unit cells (0.9 wide) of a grid whose
+    lower-left corner is (x, y), row by row from the top."""
+    i, j = np.divmod(np.arange(rows * columns), columns)
+    lower_left = np.stack([x + j, y + rows - 1 - i], axis=1).astype(float)
+    corners = np.array([[0, 0], [0.9, 0], [0.9, 0.9], [0, 0.9]])
+    return lower_left[:, None, :] + corners
+
+
+class ShapesFigure(LiveFigure):
+    """``g`` times ``h(k-1)ᵀ`` equals a grid the size of ``W(k)``, drawn to scale, in place.
+
+    ``update(layer, verdict)`` resizes the grids (one collection each: a 12 × 12 grid drawn
+    cell by cell took over half a second), moves the labels and retitles. With a ``verdict``
+    for a wrong candidate, its shape is drawn beside ``W(k)`` (or a cross when the product
+    cannot be formed); those artists are hidden otherwise.
+    """
+
+    GRIDS = ("g", "h(k-1)ᵀ", "g h(k-1)ᵀ", "W(k)")
+
+    def __init__(self, ax=None):
+        super().__init__(None if ax is None else ax.figure, figsize=(8, 3.6))
+        self.ax = ax = self.figure.subplots() if ax is None else ax
+        colours = [GRID_COLOURS[name] for name in self.GRIDS] + ["#e08214"]
+        self.grids = [
+            ax.add_collection(
+                PolyCollection([], facecolor=colour, alpha=0.75, linewidth=0), autolim=False
+            )
+            for colour in colours
+        ]
+        self.labels = [ax.text(0, 0, "", ha="center", va="top") for _ in colours]
+        self.operators = [
+            ax.text(0, 0, sign, ha="center", va="center", fontsize=16) for sign in "×=~"
+        ]
+        self.cross = ax.text(0, 0, "✗", ha="center", va="center", fontsize=28, color="#b2182b")
+        ax.set_aspect("equal")
+        ax.axis("off")
+
+    def _grid(self, index, x, y, rows, columns, label):
+        self.grids[index].set_verts(_cells(x, y, rows, columns))
+        self.labels[index].set_position((x + columns / 2, y - 0.8))
+        self.labels[index].set_text(f"{label}\n{rows} × {columns}")
+
+    def update(self, layer: LayerShapes, verdict: Verdict | None = None) -> ShapesFigure:
+        """Redraw for ``layer`` (and the candidate's ``verdict``); returns ``self``."""
+        n_in, n_out, m = layer.n_in, layer.n_out, layer.m
+        middle = n_out / 2
+        x = 0
+        self._grid(0, x, 0, n_out, m, "g")
+        x += m + 1.5
+        self.operators[0].set_position((x - 0.75, middle))
+        self._grid(1, x, n_out - m, m, n_in, "h(k-1)ᵀ")
+        x += n_in + 1.5
+        self.operators[1].set_position((x - 0.75, middle))
+        self._grid(2, x, 0, n_out, n_in, "g h(k-1)ᵀ")
+        x += n_in + 2
+        self.operators[2].set_position((x - 1, middle))
+        self._grid(3, x, 0, n_out, n_in, "W(k)")
+        x += n_in + 1
+        title = (
+            f"layer k = {layer.k}: ({n_out} × {m})({m} × {n_in}) = {n_out} × {n_in}, "
+            "the shape of W(k)"
+        )
+        wrong = verdict is not None and not verdict.correct
+        formed = wrong and verdict.shape is not None
+        self.grids[4].set_visible(formed)
+        self.labels[4].set_visible(wrong)
+        self.cross.set_visible(wrong and not formed)
+        if wrong:
+            x += 1
+            if formed:
+                rows, columns = verdict.shape
+                self._grid(4, x, 0, rows, columns, verdict.candidate)
+                x += columns
+            else:
+                self.cross.set_position((x + 1, middle))
+                self.grids[4].set_verts([])
+                self.labels[4].set_position((x + 1, -0.8))
+                self.labels[4].set_text(f"{verdict.candidate}\ncannot be formed")
+                x += 2
+            title += f"\n{verdict.candidate}: " + (
+                "right shape, wrong values" if verdict.fits else "does not fit"
+            )
+        self.ax.set_xlim(-0.5, x + 0.5)
+        self.ax.set_ylim(-2.6, max(n_out, m) + 0.5)
+        self.ax.set_title(title, fontsize=10)
+        return self
 
 
 def plot_shapes(layer: LayerShapes, verdict: Verdict | None = None, *, ax=None):
@@ -52,41 +168,110 @@ def plot_shapes(layer: LayerShapes, verdict: Verdict | None = None, *, ax=None):
     when the product cannot be formed).
     """
     figure, ax = plt.subplots(figsize=(8, 3.6)) if ax is None else (ax.figure, ax)
-    n_in, n_out, m = layer.n_in, layer.n_out, layer.m
-    x = 0
-    _grid(ax, x, 0, n_out, m, GRID_COLOURS["g"], "g")
-    x += m + 1.5
-    ax.text(x - 0.75, n_out / 2, "×", ha="center", va="center", fontsize=16)
-    _grid(ax, x, n_out - m, m, n_in, GRID_COLOURS["h(k-1)ᵀ"], "h(k-1)ᵀ")
-    x += n_in + 1.5
-    ax.text(x - 0.75, n_out / 2, "=", ha="center", va="center", fontsize=16)
-    _grid(ax, x, 0, n_out, n_in, GRID_COLOURS["g h(k-1)ᵀ"], "g h(k-1)ᵀ")
-    x += n_in + 2
-    ax.text(x - 1, n_out / 2, "~", ha="center", va="center", fontsize=16)
-    _grid(ax, x, 0, n_out, n_in, GRID_COLOURS["W(k)"], "W(k)")
-    x += n_in + 1
-    title = (
-        f"layer k = {layer.k}: ({n_out} × {m})({m} × {n_in}) = {n_out} × {n_in}, the shape of W(k)"
-    )
-    if verdict is not None and not verdict.correct:
-        x += 1
-        if verdict.shape is None:
-            ax.text(x + 1, n_out / 2, "✗", ha="center", va="center", fontsize=28, color="#b2182b")
-            ax.text(x + 1, -0.8, f"{verdict.candidate}\ncannot be formed", ha="center", va="top")
-            x += 2
-        else:
-            rows, columns = verdict.shape
-            _grid(ax, x, 0, rows, columns, "#e08214", verdict.candidate)
-            x += columns
-        title += f"\n{verdict.candidate}: " + (
-            "right shape, wrong values" if verdict.fits else "does not fit"
-        )
-    ax.set_xlim(-0.5, x + 0.5)
-    ax.set_ylim(-2.6, max(n_out, m) + 0.5)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(title, fontsize=10)
+    ShapesFigure(ax).update(layer, verdict)
     return figure
+
+
+class GradientComparisonFigure(LiveFigure):
+    """Backprop's gradient, the finite-difference one and their difference, as heatmaps.
+
+    The first two share one colour scale, symmetric about zero, so equal numbers look equal;
+    the difference has its own symmetric scale (it is many orders of magnitude smaller when
+    the check passes). A wrongly shaped claim is reported in its panel instead of drawn.
+    The axes and both colourbars are made once; ``update(check)`` swaps the data, the
+    scales and the titles.
+    """
+
+    def __init__(self, fig=None):
+        super().__init__(fig, figsize=(9, 3.2))
+        figure = self.figure
+        # A fixed layout: the constrained one drew every figure twice and doubled an update.
+        self.axes = figure.subplots(
+            1, 3, gridspec_kw={"left": 0.02, "right": 0.95, "top": 0.82, "wspace": 0.35}
+        )
+        shared = Normalize(vmin=-1.0, vmax=1.0)
+        blank = np.zeros((1, 1))
+        self.images = [
+            self.axes[0].imshow(blank, cmap=DIVERGING, norm=shared),
+            self.axes[1].imshow(blank, cmap=DIVERGING, norm=shared),
+            self.axes[2].imshow(blank, cmap=DIVERGING, norm=Normalize(vmin=-1.0, vmax=1.0)),
+        ]
+        for ax in self.axes:
+            # No ticks on a heatmap: hiding the empty axes skips their layout at every draw.
+            ax.xaxis.set_visible(False)
+            ax.yaxis.set_visible(False)
+        self.message = self.axes[0].text(
+            0.5, 0.5, "", ha="center", va="center", transform=self.axes[0].transAxes
+        )
+        # Without its colourbar (shapes differ) the difference panel spans its whole cell.
+        self.difference_cell = self.axes[2].get_position(original=True)
+        self.difference_bar = figure.colorbar(self.images[2], ax=self.axes[2], shrink=0.8)
+        self.difference_beside_bar = self.axes[2].get_position(original=True)
+        figure.colorbar(self.images[1], ax=self.axes[:2], shrink=0.8)
+        self.check = None
+
+    def shows(self, check: ParameterCheck) -> bool:
+        """Whether the figure already shows this check (the same name, numbers and verdict)."""
+        shown = self.check
+        return (
+            shown is not None
+            and (shown.name, shown.shape, shown.rel_error, shown.passed)
+            == (check.name, check.shape, check.rel_error, check.passed)
+            and np.array_equal(shown.claimed, check.claimed)
+            and np.array_equal(shown.numerical, check.numerical)
+        )
+
+    def _panel(self, index: int, data: np.ndarray | None):
+        """Show ``data`` (2-D) in panel ``index``, or turn the panel off for ``None``."""
+        ax, image = self.axes[index], self.images[index]
+        image.set_visible(data is not None)
+        if data is None:
+            ax.set_axis_off()
+            # As an empty axes would be: the whole cell, so the title sits where it did.
+            ax.set_aspect("auto")
+            return
+        ax.set_axis_on()
+        ax.set_aspect("equal")
+        rows, columns = data.shape
+        image.set_data(data)
+        image.set_extent((-0.5, columns - 0.5, rows - 0.5, -0.5))
+
+    def update(self, check: ParameterCheck) -> GradientComparisonFigure:
+        """Redraw for one parameter's check; returns ``self``."""
+        numerical = check.numerical
+        claimed = check.claimed
+        shape = "×".join(map(str, check.shape))
+        same_shape = claimed.shape == numerical.shape
+        scale = np.max(np.abs(numerical), initial=0.0)
+        if same_shape:
+            scale = max(scale, np.max(np.abs(claimed), initial=0.0))
+        # One norm for both panels: setting it on one rescales the other and their colourbar.
+        self.images[1].set_clim(-(scale or 1.0), scale or 1.0)
+        self._panel(0, np.atleast_2d(claimed) if same_shape else None)
+        self.message.set_visible(not same_shape)
+        self.message.set_text(f"shape {claimed.shape}\n≠ {check.shape}")
+        self.axes[0].set_title(f"backprop {check.name}", fontsize=9)
+        self._panel(1, np.atleast_2d(numerical))
+        self.axes[1].set_title(f"finite differences {shape}", fontsize=9)
+        if same_shape:
+            difference = np.atleast_2d(claimed - numerical)
+            self._panel(2, difference)
+            extent = np.max(np.abs(difference), initial=0.0) or 1.0
+            self.images[2].set_clim(-extent, extent)
+        else:
+            self._panel(2, None)
+        self.difference_bar.ax.set_visible(same_shape)
+        self.axes[2].set_position(
+            self.difference_beside_bar if same_shape else self.difference_cell
+        )
+        difference_title = (
+            f"difference (rel. error {check.rel_error:.0e})" if same_shape else "shapes differ"
+        )
+        self.axes[2].set_title(difference_title, fontsize=9)
+        verdict = "PASS" if check.passed else "FAIL"
+        self.figure.suptitle(f"{check.name} ({shape}): {verdict}", fontsize=11)
+        self.check = check
+        return self
 
 
 def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
@@ -96,52 +281,101 @@ def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
     the difference has its own symmetric scale (it is many orders of magnitude smaller when
     the check passes). A wrongly shaped claim is reported in its panel instead of drawn.
     """
-    # A fixed layout: the constrained one drew every figure twice and doubled a widget update.
     figure = fig if fig is not None else plt.figure(figsize=(9, 3.2))
     figure.clear()
-    axes = figure.subplots(
-        1, 3, gridspec_kw={"left": 0.02, "right": 0.95, "top": 0.82, "wspace": 0.35}
-    )
-    numerical = check.numerical
-    claimed = check.claimed
-    shape = "×".join(map(str, check.shape))
-    same_shape = claimed.shape == numerical.shape
-    scale = np.max(np.abs(numerical), initial=0.0)
-    if same_shape:
-        scale = max(scale, np.max(np.abs(claimed), initial=0.0))
-    norm = Normalize(vmin=-(scale or 1.0), vmax=scale or 1.0)
-    panels = [
-        (axes[0], claimed if same_shape else None, f"backprop {check.name}"),
-        (axes[1], numerical, f"finite differences {shape}"),
-    ]
-    for ax, data, title in panels:
-        if data is None:
-            ax.text(0.5, 0.5, f"shape {claimed.shape}\n≠ {check.shape}", ha="center", va="center")
-            ax.set_axis_off()
+    return GradientComparisonFigure(figure).update(check).figure
+
+
+class StepSizeFigure(LiveFigure):
+    """The error-against-step curves, with the chosen step marked on each curve, in place.
+
+    ``update(steps, errors)`` replaces the curves, ``mark(chosen, chosen_errors)`` moves the
+    chosen step's line and stars. On its own figure, moving the mark redraws only what a full
+    draw puts over the mark's line (the stars, the legend that names the step, the ε labels,
+    the frame) on a saved copy of the rest, for as long as the axes' limits stay the same.
+    """
+
+    def __init__(self, steps, errors: Mapping[str, Sequence[float]], *, ax=None):
+        super().__init__(None if ax is None else ax.figure, figsize=(6.4, 4.0))
+        self.ax = self.figure.subplots() if ax is None else ax
+        self._background = None
+        self._draw_curves(steps, errors)
+
+    def _draw_curves(self, steps, errors):
+        ax = self.ax
+        plot_step_errors(steps, errors, ax=ax)
+        self.curves = {line.get_label(): line for line in ax.lines[: len(errors)]}
+        self.marker = ax.axvline(np.nan, color="black", linewidth=1.2, visible=False)
+        self.stars = ax.plot(
+            [], [], marker="*", markersize=14, color="black", linestyle="none", zorder=5
+        )[0]
+        self.stars.set_visible(False)
+
+    def update(self, steps, errors: Mapping[str, Sequence[float]]) -> StepSizeFigure:
+        """New curves (one error per step for each method); returns ``self``."""
+        steps = np.asarray(steps, dtype=float)
+        self._background = None
+        if set(errors) != set(self.curves):
+            # Another set of methods (no complex step for ReLU) needs another legend: redraw.
+            marked = self.marker.get_visible()
+            chosen, stars = self.marker.get_xdata()[0], self.stars.get_ydata()
+            self.ax.clear()
+            self._draw_curves(steps, errors)
+            if marked:
+                self._mark(chosen, stars)
+            return self
+        for name, values in errors.items():
+            values = np.asarray(values, dtype=float)
+            self.curves[name].set_data(steps, np.maximum(values, np.finfo(float).tiny))
+        self.ax.relim()
+        self.ax.autoscale_view()
+        return self
+
+    def mark(self, chosen: float, chosen_errors: Mapping[str, float] | None = None):
+        """Mark step ``chosen`` and each method's error there with a star; returns ``self``."""
+        errors = [max(error, np.finfo(float).tiny) for error in (chosen_errors or {}).values()]
+        return self._mark(chosen, errors)
+
+    def _mark(self, chosen: float, errors) -> StepSizeFigure:
+        self.marker.set_xdata([chosen, chosen])
+        self.marker.set_label(f"chosen step {chosen:.0e}")
+        self.stars.set_data(np.full(len(errors), chosen), np.asarray(errors, dtype=float))
+        self.marker.set_visible(True)
+        self.stars.set_visible(True)
+        self.ax.legend(fontsize=8)
+        self.ax.relim()
+        self.ax.autoscale_view()
+        return self
+
+    def _over_the_mark(self) -> list:
+        """The marker line and every axes artist a full draw puts after it, in draw order."""
+        ax = self.ax
+        children = [
+            artist
+            for artist in ax.get_children()
+            if artist.get_zorder() > self.marker.get_zorder()
+            and artist not in (ax.title, ax._left_title, ax._right_title, ax.patch)
+        ]
+        # The same stable sort Axes.draw uses: equal zorders keep the order they were added in.
+        return [self.marker, *sorted(children, key=lambda artist: artist.get_zorder())]
+
+    def png(self) -> bytes:
+        """The figure as it is now, as PNG bytes."""
+        if not self.owns_figure:
+            return super().png()
+        canvas = self.figure.canvas
+        limits = (*self.ax.get_xlim(), *self.ax.get_ylim())
+        overlay = self._over_the_mark()
+        for artist in overlay:
+            artist.set_animated(True)
+        if self._background is None or self._background[0] != limits:
+            canvas.draw()
+            self._background = (limits, canvas.copy_from_bbox(self.figure.bbox))
         else:
-            image = ax.imshow(np.atleast_2d(data), cmap=DIVERGING, norm=norm)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        ax.set_title(title, fontsize=9)
-    if same_shape:
-        difference = np.atleast_2d(claimed - numerical)
-        extent = np.max(np.abs(difference), initial=0.0) or 1.0
-        image = axes[2].imshow(
-            difference, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent)
-        )
-        figure.colorbar(image, ax=axes[2], shrink=0.8)
-        axes[2].set_xticks([])
-        axes[2].set_yticks([])
-    else:
-        axes[2].set_axis_off()
-    difference_title = (
-        f"difference (rel. error {check.rel_error:.0e})" if same_shape else "shapes differ"
-    )
-    axes[2].set_title(difference_title, fontsize=9)
-    figure.colorbar(axes[1].images[0], ax=axes[:2], shrink=0.8)
-    verdict = "PASS" if check.passed else "FAIL"
-    figure.suptitle(f"{check.name} ({shape}): {verdict}", fontsize=11)
-    return figure
+            canvas.restore_region(self._background[1])
+        for artist in overlay:
+            self.ax.draw_artist(artist)
+        return _canvas_png(canvas)
 
 
 def plot_step_size(
@@ -153,41 +387,61 @@ def plot_step_size(
     ax=None,
 ):
     """The error-against-step curves, with the chosen step marked on each curve."""
-    figure = plot_step_errors(steps, errors, ax=ax)
-    ax = figure.axes[0] if ax is None else ax
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.0))
+    picture = StepSizeFigure(steps, errors, ax=ax)
     if chosen is not None:
-        ax.axvline(chosen, color="black", linewidth=1.2, label=f"chosen step {chosen:.0e}")
-        for error in (chosen_errors or {}).values():
-            ax.plot(
-                [chosen],
-                [max(error, np.finfo(float).tiny)],
-                marker="*",
-                markersize=14,
-                color="black",
-                zorder=5,
-            )
-        ax.legend(fontsize=8)
-    return figure
+        picture.mark(chosen, chosen_errors)
+    return picture.figure
+
+
+class VectorFigure(LiveFigure):
+    """A small matrix (``g``, a gradient) as a heatmap with its values written in the cells.
+
+    ``update(values, title)`` swaps the data, the cell texts and the title; on its own figure
+    it also resizes the figure to the matrix (the widget's picture grows with it).
+    """
+
+    def __init__(self, ax=None):
+        super().__init__(None if ax is None else ax.figure)
+        if ax is None:
+            self.figure.set_layout_engine("constrained")
+        self.ax = ax = self.figure.subplots() if ax is None else ax
+        self.image = ax.imshow(np.zeros((1, 1)), cmap=DIVERGING, norm=Normalize(-1.0, 1.0))
+        self.texts = []
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+    def update(self, values: np.ndarray, title: str) -> VectorFigure:
+        """Show ``values`` (a vector or matrix) titled ``title``; returns ``self``."""
+        values = np.atleast_2d(values)
+        rows, columns = values.shape
+        if self.owns_figure:
+            self.figure.set_size_inches(0.6 * columns + 1.6, 0.45 * rows + 1)
+        extent = np.max(np.abs(values), initial=0.0) or 1.0
+        self.image.set_data(values)
+        self.image.set_extent((-0.5, columns - 0.5, rows - 0.5, -0.5))
+        self.image.set_clim(-extent, extent)
+        while len(self.texts) < values.size:
+            self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=8))
+        for text, ((i, j), value) in zip(self.texts, np.ndenumerate(values), strict=False):
+            text.set_position((j, i))
+            text.set_text(f"{value:.2f}")
+            text.set_visible(True)
+        for text in self.texts[values.size :]:
+            text.set_visible(False)
+        self.ax.set_title(f"{title}  ({rows} × {columns})", fontsize=10)
+        return self
 
 
 def plot_vector(values: np.ndarray, title: str, *, ax=None):
     """A small matrix (``g``, a gradient) as a heatmap with its values written in the cells."""
     values = np.atleast_2d(values)
-    figure, ax = (
-        plt.subplots(
+    if ax is None:
+        _, ax = plt.subplots(
             figsize=(0.6 * values.shape[1] + 1.6, 0.45 * values.shape[0] + 1), layout="constrained"
         )
-        if ax is None
-        else (ax.figure, ax)
-    )
-    extent = np.max(np.abs(values), initial=0.0) or 1.0
-    ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
-    for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"{title}  ({values.shape[0]} × {values.shape[1]})", fontsize=10)
-    return figure
+    return VectorFigure(ax).update(values, title).figure
 
 
 def plot_outer_product(g, h, *, fig=None):

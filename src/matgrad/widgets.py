@@ -4,7 +4,9 @@ Each ``make_...()`` returns the widget without displaying it. Every widget keeps
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
 controls and read the result; figures are rendered to PNG into an ``Image`` widget, so an
 update replaces one picture (no flicker, no figures left open) and the page's stored widget
-state carries the picture to the static site.
+state carries the picture to the static site. Each widget keeps one figure (``picture``, a
+:class:`matgrad.plots.LiveFigure`) and redraws it in place: a new figure per update was too
+slow to follow a slider in Pyodide.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class ShapeExplorer(w.VBox):
         )
         self.summary = w.HTML()
         self.image = w.Image(format="png")
+        self.picture = plots.ShapesFigure()
         for control in (self.depth, self.batch, self.layer, self.candidate, *self.width_sliders):
             control.observe(self.update, names="value")
         self.widths_box = w.HBox(self.width_sliders[:3])
@@ -87,7 +90,7 @@ class ShapeExplorer(w.VBox):
             f"<p><b>{mark} {html.escape(self.verdict.candidate)}</b>: "
             f"{html.escape(self.verdict.reason)}</p>"
         )
-        self.image.value = plots.figure_png(plots.plot_shapes(self.layer_shapes, self.verdict))
+        self.image.value = self.picture.update(self.layer_shapes, self.verdict).png()
 
 
 class BackwardStepper(w.VBox):
@@ -108,6 +111,7 @@ class BackwardStepper(w.VBox):
         self.algorithm = w.HTML()
         self.summary = w.HTML()
         self.image = w.Image(format="png")
+        self.picture = plots.VectorFigure()
         self.position.observe(self.update, names="value")
         super().__init__(
             [
@@ -145,7 +149,7 @@ class BackwardStepper(w.VBox):
             f"shape {'×'.join(map(str, frame.value.shape))}; g is now {rows} × {columns}.</p>"
             f"<p>Gradients so far: {html.escape(done) or 'none yet'}.</p>"
         )
-        self.image.value = plots.figure_png(plots.plot_vector(frame.value, frame.result))
+        self.image.value = self.picture.update(frame.value, frame.result).png()
 
 
 class GradientChecker(w.VBox):
@@ -173,6 +177,7 @@ class GradientChecker(w.VBox):
         self.parameter = w.Dropdown(description="show parameter", style=STYLE)
         self.summary = w.HTML()
         self.image = w.Image(format="png")
+        self.picture = plots.GradientComparisonFigure()
         self.outcome = None
         for control in (
             self.activation,
@@ -261,7 +266,9 @@ class GradientChecker(w.VBox):
         if self.outcome is None or self.parameter.value is None:
             return
         check = self.outcome.report[self.parameter.value]
-        self.image.value = plots.figure_png(plots.plot_gradient_comparison(check))
+        # A method change updates twice (the step follows it); the second shows the same check.
+        if not self.picture.shows(check):
+            self.image.value = self.picture.update(check).png()
 
 
 class StepSizeExplorer(w.VBox):
@@ -279,6 +286,7 @@ class StepSizeExplorer(w.VBox):
         self.image = w.Image(format="png")
         self.steps = np.logspace(-1, -13, 25)
         self.curves = {}
+        self.picture = None
         self.activation.observe(self._recompute, names="value")
         self.seed.observe(self._recompute, names="value")
         self.step.observe(self.update, names="value")
@@ -294,6 +302,10 @@ class StepSizeExplorer(w.VBox):
         self.curves = explore.step_errors(
             activation=self.activation.value, seed=self.seed.value, steps=self.steps
         )
+        if self.picture is None:
+            self.picture = plots.StepSizeFigure(self.steps, self.curves)
+        else:
+            self.picture.update(self.steps, self.curves)
         self.update()
 
     def update(self, change=None):
@@ -322,11 +334,7 @@ class StepSizeExplorer(w.VBox):
             f"<p>The theory's best steps: forward ε^(1/2) ≈ {best['forward']:.0e}, "
             f"central ε^(1/3) ≈ {best['central']:.0e}.</p>" + missing
         )
-        self.image.value = plots.figure_png(
-            plots.plot_step_size(
-                self.steps, self.curves, chosen=chosen, chosen_errors=self.chosen_errors
-            )
-        )
+        self.image.value = self.picture.mark(chosen, self.chosen_errors).png()
 
 
 def make_shape_explorer() -> ShapeExplorer:
