@@ -227,3 +227,22 @@ def test_step_size_explorer_moves_its_mark_and_replaces_its_curves_in_place():
     np.testing.assert_array_equal(
         explorer.picture.curves["central"].get_ydata(), explorer.curves["central"]
     )
+
+
+def test_a_widget_never_imports_pyplot():
+    # In the browser's Python, importing pyplot costs about a second of a live widget's start.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from matgrad import widgets\n"
+        "for make in (widgets.make_shape_explorer, widgets.make_backward_stepper,\n"
+        "             widgets.make_gradient_checker, widgets.make_step_size_explorer):\n"
+        "    make()\n"
+        "print('matplotlib.pyplot' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

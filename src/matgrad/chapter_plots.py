@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -22,6 +21,17 @@ STYLES = {
 
 
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def pyplot():
+    """``matplotlib.pyplot``, imported on first use (plots.py's figures use it too).
+
+    Importing pyplot starts a backend: about a second in the browser's Python (Pyodide), which
+    a live widget, drawing with Agg alone, never needs.
+    """
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _decade_label(value: float, _position=None) -> str:
@@ -46,7 +56,7 @@ def _plain_decade_labels(ax) -> None:
 
 def _axes(ax, figsize=(6.4, 4.0)):
     if ax is None:
-        figure, ax = plt.subplots(figsize=figsize)
+        figure, ax = pyplot().subplots(figsize=figsize)
         return figure, ax
     return ax.figure, ax
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,7 +22,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from matgrad.chapter_plots import plot_step_errors
+from matgrad.chapter_plots import plot_step_errors, pyplot
 from matgrad.gradient_check import ParameterCheck
 from matgrad.shapes import LayerShapes, Verdict
 
@@ -35,7 +34,7 @@ def figure_png(figure, *, dpi: int = 80) -> bytes:
     """The figure as PNG bytes (for an ``ipywidgets.Image``); the figure is then closed."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
-    plt.close(figure)
+    pyplot().close(figure)
     return buffer.getvalue()
 
 
@@ -167,7 +166,7 @@ def plot_shapes(layer: LayerShapes, verdict: Verdict | None = None, *, ax=None):
     With a ``verdict`` for a wrong candidate, its shape is drawn beside ``W(k)`` (or a cross
     when the product cannot be formed).
     """
-    figure, ax = plt.subplots(figsize=(8, 3.6)) if ax is None else (ax.figure, ax)
+    figure, ax = pyplot().subplots(figsize=(8, 3.6)) if ax is None else (ax.figure, ax)
     ShapesFigure(ax).update(layer, verdict)
     return figure
 
@@ -281,7 +280,7 @@ def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
     the difference has its own symmetric scale (it is many orders of magnitude smaller when
     the check passes). A wrongly shaped claim is reported in its panel instead of drawn.
     """
-    figure = fig if fig is not None else plt.figure(figsize=(9, 3.2))
+    figure = fig if fig is not None else pyplot().figure(figsize=(9, 3.2))
     figure.clear()
     return GradientComparisonFigure(figure).update(check).figure
 
@@ -388,7 +387,7 @@ def plot_step_size(
 ):
     """The error-against-step curves, with the chosen step marked on each curve."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 4.0))
+        _, ax = pyplot().subplots(figsize=(6.4, 4.0))
     picture = StepSizeFigure(steps, errors, ax=ax)
     if chosen is not None:
         picture.mark(chosen, chosen_errors)
@@ -438,7 +437,7 @@ def plot_vector(values: np.ndarray, title: str, *, ax=None):
     """A small matrix (``g``, a gradient) as a heatmap with its values written in the cells."""
     values = np.atleast_2d(values)
     if ax is None:
-        _, ax = plt.subplots(
+        _, ax = pyplot().subplots(
             figsize=(0.6 * values.shape[1] + 1.6, 0.45 * values.shape[0] + 1), layout="constrained"
         )
     return VectorFigure(ax).update(values, title).figure
@@ -452,7 +451,7 @@ def plot_outer_product(g, h, *, fig=None):
     """
     g, h = np.reshape(g, (-1, 1)), np.reshape(h, (1, -1))
     product = g @ h
-    figure = fig if fig is not None else plt.figure(figsize=(8, 3), layout="constrained")
+    figure = fig if fig is not None else pyplot().figure(figsize=(8, 3), layout="constrained")
     figure.clear()
     widths = [1, h.shape[1], h.shape[1]]
     axes = figure.subplots(1, 3, width_ratios=widths)
@@ -476,7 +475,7 @@ def plot_jacobian_slices(T, *, fig=None):
     figure = (
         fig
         if fig is not None
-        else plt.figure(figsize=(2.2 * T.shape[0], 2.4), layout="constrained")
+        else pyplot().figure(figsize=(2.2 * T.shape[0], 2.4), layout="constrained")
     )
     figure.clear()
     axes = np.atleast_1d(figure.subplots(1, T.shape[0]))
