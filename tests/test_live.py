@@ -313,6 +313,28 @@ def test_a_live_gradient_checker_recomputes_and_fails_a_wrong_formula(live_conte
         page.close()
 
 
+def test_a_live_backward_stepper_steps_on_a_click(live_context, server):
+    # A real mouse click (Playwright's): a click that lands while the page scrolls is lost.
+    context, outside = live_context
+    page = open_page_with_widgets(context, server, "book/backward")
+    try:
+        panel = page.locator(".matgrad-live-widget").first
+        panel.locator("button.matgrad-go-live").click()
+        page.wait_for_selector(".matgrad-live-widget.matgrad-is-live", timeout=180_000)
+        frame = page.frame_locator(".matgrad-live-frame").first
+        summary = frame.locator(".widget-html", has_text="computed").first
+        assert summary.inner_text().startswith("Line 1 computed")
+        frame.locator("button", has_text="next ▶").click()
+        frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+        frame.locator("button", has_text="next ▶").click()
+        frame.locator(".widget-html", has_text="Line 4 with k = 2").first.wait_for(timeout=30_000)
+        SCREENSHOTS.mkdir(exist_ok=True)
+        panel.screenshot(path=str(SCREENSHOTS / "live-backward-stepper.png"))
+        assert outside == []
+    finally:
+        page.close()
+
+
 @pytest.fixture
 def withholding_context(lite_built, server, browser):
     """A fresh context whose requests for the given files get 404 (the kernel's worker too)."""

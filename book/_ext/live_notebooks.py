@@ -192,7 +192,6 @@ def repl_url(docname: str, code: str) -> str:
     query = urlencode(
         {
             "kernel": "python",
-            "toolbar": 1,
             "showBanner": 0,
             "promptCellPosition": "bottom",
             "code": [f"{INSTALL}\n{QUIET_FONTS}", f"{WIDGET_PRELUDE}\n{code}"],

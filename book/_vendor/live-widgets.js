@@ -101,6 +101,46 @@
     });
   }
 
+  // The REPL shows the cells it ran and a prompt for more. The prompt goes: a live widget needs
+  // none, and pressing a widget's button focuses the prompt, which scrolls the page to it and
+  // the button away from under the mouse before it is released (the click is lost). The
+  // iframe is then kept as tall as the cells, so that nothing scrolls inside it either.
+  // Returns whether the height had to change.
+  function fit(frame) {
+    var panel = frame.contentWindow.jupyterapp.shell.currentWidget;
+    var prompt = panel.console.promptCell;
+    if (prompt && prompt.parent && prompt.parent.isVisible) prompt.parent.hide();
+    // What the ran cells need (not the content's box: it stretches with the iframe), plus
+    // what the REPL has around them.
+    var content = panel.node.querySelector(".jp-CodeConsole-content");
+    var cells = 0;
+    for (var i = 0; i < content.children.length; i++) cells += content.children[i].offsetHeight;
+    var needed = panel.node.offsetHeight - content.clientHeight + cells + 12;
+    if (Math.abs(frame.clientHeight - needed) <= 8) return false;
+    frame.style.height = needed + "px";
+    return true;
+  }
+
+  // Swapped in for the snapshot, the live widget is announced once its size has settled
+  // (a click while the page still moves under the mouse would be lost), then kept fitted.
+  function reveal(panel, frame, snapshot) {
+    snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
+    frame.hidden = false;
+    var steady = 0;
+    var settle = window.setInterval(function () {
+      steady = fit(frame) ? 0 : steady + 1;
+      if (steady < 3) return;
+      window.clearInterval(settle);
+      panel.classList.add("matgrad-is-live");
+      panel.querySelector(".matgrad-snapshot-label").hidden = true;
+      say(panel, "Live: Python is running in your browser; every control recomputes.");
+      var keep = window.setInterval(function () {
+        if (frame.isConnected) fit(frame);
+        else window.clearInterval(keep);
+      }, 500);
+    }, 100);
+  }
+
   function start(panel, button, snapshot) {
     var limit = Number(panel.dataset.startLimitMs);
     var frame = document.createElement("iframe");
@@ -116,11 +156,7 @@
       var seen = inspect(frame);
       if (seen.live) {
         window.clearInterval(timer);
-        snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
-        frame.hidden = false;
-        panel.classList.add("matgrad-is-live");
-        panel.querySelector(".matgrad-snapshot-label").hidden = true;
-        say(panel, "Live: Python is running in your browser; every control recomputes.");
+        reveal(panel, frame, snapshot);
       } else if (seen.error) {
         window.clearInterval(timer);
         frame.hidden = false; // the reader can see the error in full
