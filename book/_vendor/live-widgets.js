@@ -101,10 +101,8 @@
     });
   }
 
-  // The REPL shows the cells it ran and a prompt for more. The prompt goes: a live widget needs
-  // none, and pressing a widget's button focuses the prompt, which scrolls the page to it and
-  // the button away from under the mouse before it is released (the click is lost). The
-  // iframe is then kept as tall as the cells, so that nothing scrolls inside it either.
+  // The REPL shows the cells it ran and a prompt for more. The prompt goes (a live widget needs
+  // none), and the iframe is kept as tall as the cells, so that nothing scrolls inside it.
   // Returns whether the height had to change.
   function fit(frame) {
     var panel = frame.contentWindow.jupyterapp.shell.currentWidget;
@@ -124,6 +122,15 @@
   // Swapped in for the snapshot, the live widget is announced once its size has settled
   // (a click while the page still moves under the mouse would be lost), then kept fitted.
   function reveal(panel, frame, snapshot) {
+    // Pressing a control makes the REPL focus its whole panel first, and the browser scrolls
+    // this page to show that focused panel: the control moves away under the mouse before it
+    // is released, and the click is lost. The iframe is fitted to its content, so focusing
+    // inside it never needs to scroll anything.
+    var inner = frame.contentWindow.HTMLElement.prototype;
+    var focus = inner.focus;
+    inner.focus = function (options) {
+      return focus.call(this, Object.assign({ preventScroll: true }, options));
+    };
     snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
     frame.hidden = false;
     var steady = 0;
