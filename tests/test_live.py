@@ -77,14 +77,33 @@ def test_every_chapter_notebook_is_in_the_lite_app_with_its_set_up_cell(lite_bui
         ).read_text()
 
 
-def test_the_set_up_cell_is_python_that_ipython_runs_and_says_what_to_do_elsewhere():
-    for url in (None, "https://example.org/book/lite/pypi"):
-        source = live_notebooks.setup_cell(url)
-        # IPython turns the %pip lines into calls; what is left must be valid Python.
-        ast.parse(re.sub(r"^(\s*)%pip .*$", r"\1pass", source, flags=re.M))
-    assert "raise ModuleNotFoundError" in live_notebooks.setup_cell(None)
-    wheel = "https://example.org/book/lite/pypi/matgrad-"
-    assert f'"matgrad[widgets] @ {wheel}' in live_notebooks.setup_cell(wheel.rsplit("/", 1)[0])
+def run_setup_cell(source: str, platform: str, *, has_matgrad: bool) -> list[str]:
+    """Run the set-up cell as IPython would, its ``%pip`` lines recorded instead of run."""
+    installs: list[str] = []
+    code = re.sub(r"^(\s*)%pip (.*)$", r"\1installs.append(\2)", source, flags=re.M)
+    code = re.sub(r"installs\.append\((.*)\)$", r"installs.append(r'''\1''')", code, flags=re.M)
+    saved = sys.modules.get("matgrad"), sys.platform
+    sys.modules["matgrad"] = saved[0] if has_matgrad else None  # None: import fails
+    sys.platform = platform
+    try:
+        exec(compile(code, "set-up cell", "exec"), {"installs": installs})
+    finally:
+        sys.modules["matgrad"], sys.platform = saved
+    return installs
+
+
+def test_the_set_up_cell_installs_matgrad_where_it_can_and_says_how_elsewhere():
+    local = live_notebooks.setup_cell(None)
+    served = live_notebooks.setup_cell("https://example.org/book/lite/pypi")
+    for source in (local, served):
+        assert run_setup_cell(source, "linux", has_matgrad=True) == []  # the repository, Binder
+        assert run_setup_cell(source, "emscripten", has_matgrad=False) == [
+            live_notebooks.INSTALL.removeprefix("%pip ")
+        ]
+    (install,) = run_setup_cell(served, "linux", has_matgrad=False)
+    assert '"matgrad[widgets] @ https://example.org/book/lite/pypi/matgrad-' in install
+    with pytest.raises(ModuleNotFoundError, match=r"pip install the wheel lite/pypi/matgrad-"):
+        run_setup_cell(local, "linux", has_matgrad=False)
 
 
 def test_the_lite_kernel_installs_from_the_site_and_loads_python_from_it(lite_built):

@@ -32,6 +32,7 @@ import json
 import shutil
 import subprocess
 import sys
+import textwrap
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
@@ -65,14 +66,15 @@ def setup_cell(wheel_url: str | None) -> str:
     installed (the book's repository, Binder), piplite in the browser, else the site's wheel."""
     wheel = f"matgrad-{version('matgrad')}-py3-none-any.whl"
     if wheel_url:
-        elsewhere = f'    %pip install -q "matgrad[widgets] @ {wheel_url}/{wheel}"'
+        elsewhere = f'%pip install -q "matgrad[widgets] @ {wheel_url}/{wheel}"'
     else:  # the site's address is not configured (html.baseurl): say what to do
         elsewhere = (
-            "    raise ModuleNotFoundError(\n"
-            '        "This chapter needs matgrad, the book\'s library: pip install the wheel "\n'
-            f'        "{LITE}/pypi/{wheel} that the book\'s site serves, with its [widgets] "\n'
-            "        \"extra (or pip install -e '.[widgets]' in the book's repository).\"\n"
-            "    )"
+            "raise ModuleNotFoundError(\n"
+            '    "This chapter needs matgrad, the book\'s library: pip install the wheel "\n'
+            f'    "{LITE}/pypi/{wheel} that the book\'s site serves, "\n'
+            '    "with its [widgets] extra (or, in the book\'s repository, "\n'
+            "    \"pip install -e '.[widgets]').\"\n"
+            ")"
         )
     return (
         "# Set-up of this copy of the chapter: matgrad, the book's library, and what its\n"
@@ -83,8 +85,7 @@ def setup_cell(wheel_url: str | None) -> str:
         "    import sys\n\n"
         '    if sys.platform == "emscripten":  # live in the browser: from the site itself\n'
         f"        {INSTALL}\n"
-        "    else:\n"
-        f"    {elsewhere}\n"
+        "    else:\n" + textwrap.indent(elsewhere, " " * 8) + "\n"
     )
 
 

@@ -15,6 +15,12 @@
 (function () {
   "use strict";
   var POLL_MS = 250;
+  var STAGES = {
+    app: "Opening the live notebook app…",
+    python: "Starting Python in your browser (Pyodide)…",
+    install: "Installing matgrad and the packages its widgets need…",
+    widget: "Running the widget's cell…",
+  };
   var NO_WASM =
     "This browser cannot run Python here: it has no WebAssembly (or it is switched off). " +
     "The snapshot above stays as it was saved; a current Chrome, Firefox, Safari or Edge " +
@@ -30,7 +36,7 @@
     status.classList.toggle("matgrad-live-error", Boolean(isError));
   }
 
-  // What the REPL inside the iframe shows: the widget, an error, or nothing yet. The lite app
+  // What the REPL inside the iframe shows: the widget, an error, or how far it has got. The lite app
   // exposes itself (exposeAppInBrowser in book/_lite/jupyter-lite.json), so its kernel's
   // status and its cells' outputs are read from its models, not guessed from its pages.
   function inspect(frame) {
@@ -41,7 +47,7 @@
       return { error: "the live widget's page could not be read (" + error + ")" };
     }
     var panel = app && app.shell && app.shell.currentWidget;
-    if (!panel || !panel.console || !panel.sessionContext) return {};
+    if (!panel || !panel.console || !panel.sessionContext) return { stage: STAGES.app };
     var session = panel.sessionContext.session;
     var kernel = session && session.kernel;
     if (kernel && (kernel.status === "dead" || kernel.connectionStatus === "disconnected")) {
@@ -57,7 +63,11 @@
       }
     }
     if (panel.node.querySelector(".jp-OutputArea-output .jupyter-widgets")) return { live: true };
-    return {};
+    if (!kernel || kernel.status === "starting" || kernel.status === "unknown" || !cells.length) {
+      return { stage: STAGES.python };
+    }
+    var installed = cells.get(0).model.executionCount !== null;
+    return { stage: installed ? STAGES.widget : STAGES.install };
   }
 
   // Each core runtime file answers a HEAD request (no download) before the iframe loads.
@@ -159,8 +169,13 @@
     frame.hidden = true;
     panel.appendChild(frame);
     var started = Date.now();
+    var shown = null;
     var timer = window.setInterval(function () {
       var seen = inspect(frame);
+      if (seen.stage && seen.stage !== shown) {
+        shown = seen.stage;
+        say(panel, shown + " The snapshot below is still the saved state.");
+      }
       if (seen.live) {
         window.clearInterval(timer);
         reveal(panel, frame, snapshot);
