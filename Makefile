@@ -11,7 +11,7 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BOOK_BUILD := $(BIN)/jupyter-book build --all -W --keep-going .
 
-.PHONY: serve build test lint pytest notebooks chromium clean
+.PHONY: serve build test lint pytest notebooks chromium npm clean
 
 serve: build
 	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -21,7 +21,7 @@ serve: build
 # change to the library, empty the cache so the site shows what the code gives now.
 LIBRARY_STAMP := _build/.library-stamp
 
-build: $(VENV)/.installed-book
+build: $(VENV)/.installed-book npm
 	@if [ ! -f $(LIBRARY_STAMP) ] || [ -n "$$(find src -name '*.py' -newer $(LIBRARY_STAMP))" ]; then \
 	  rm -rf _build/.jupyter_cache; fi
 	$(BOOK_BUILD)
@@ -62,6 +62,12 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@/usr/bin/chromium --version
+
+# npm fetches the Pyodide core that the live book serves (book/_ext/pyodide_runtime.py).
+npm:
+	@command -v npm >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 
 clean:
 	rm -rf _build

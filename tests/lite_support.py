@@ -12,7 +12,7 @@ import time
 from urllib.parse import urlparse
 
 # The notebook open in the lite app: its kernel status and, per code cell, its execution
-# count and the types of its outputs (with the error's name and value, if any).
+# count, the types of its outputs, the error's name and value and what went to stderr.
 NOTEBOOK_STATE = """() => {
   const app = window.jupyterapp;
   const panel = app && app.shell && app.shell.currentWidget;
@@ -29,6 +29,8 @@ NOTEBOOK_STATE = """() => {
       types: outputs.map((o) => o.output_type),
       errors: outputs.filter((o) => o.output_type === "error")
         .map((o) => o.ename + ": " + o.evalue),
+      stderr: outputs.filter((o) => o.output_type === "stream" && o.name === "stderr")
+        .map((o) => Array.isArray(o.text) ? o.text.join("") : o.text),
     });
   }
   return { kernel: kernel ? kernel.status : null, cells };

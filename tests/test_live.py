@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LITE = SITE / "lite"
 RUNTIME = LITE / live_notebooks.RUNTIME
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
+MATPLOTLIB_NOTICE = "Matplotlib is building the font cache; this may take a moment.\n"
 
 
 def chapters() -> list[str]:
@@ -256,6 +257,9 @@ def test_every_chapter_runs_top_to_bottom_in_the_live_copy(chapter, live_context
         cells = result["state"]["cells"]
         errors = [cell["errors"] for cell in cells if cell["errors"]]
         assert errors == [], f"{chapter} failed in the live copy: {errors}"
+        # stderr only for the notice of a fresh browser Python building matplotlib's font cache
+        stderr = {text for cell in cells for text in cell["stderr"]}
+        assert stderr <= {MATPLOTLIB_NOTICE}, stderr
         # Every cell ran, in order, in one fresh kernel: the set-up cell first.
         assert [cell["count"] for cell in cells] == list(range(1, len(cells) + 1))
         assert result["state"]["kernel"] != "dead"

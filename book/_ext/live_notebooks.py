@@ -222,7 +222,7 @@ SNAPSHOT_LABEL = (
     "state: its controls do nothing until it is live. "
     '<button type="button" class="matgrad-go-live">▶ Make this widget live</button> '
     '<span class="matgrad-live-note">Python starts in your browser from files this site '
-    "serves (about 35 MB the first time, cached after).</span></p>"
+    "serves (about 40 MB the first time, cached after).</span></p>"
     '<p class="matgrad-live-status" role="status" aria-live="polite"></p></div>'
 )
 
@@ -251,7 +251,7 @@ def add_live_link(app, pagename, templatename, context, doctree):
         f'<a class="reference external matgrad-run-live" href="{href}" target="_blank" '
         'rel="noopener">▶ Run live in your browser</a> '
         "<span>this chapter as a notebook in JupyterLite: Python runs in this browser, from "
-        "files this site serves (about 35 MB the first time).</span></p>\n"
+        "files this site serves (about 40 MB the first time).</span></p>\n"
     ) + context["body"]
 
 
