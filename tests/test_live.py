@@ -312,25 +312,30 @@ def test_a_snapshot_cannot_be_changed_by_mouse_or_keyboard(chapter, live_context
         page.close()
 
 
+def make_live(page):
+    """Press the first widget's "Make this widget live": (its panel, the live REPL's frame)."""
+    panel = page.locator(".matgrad-live-widget").first
+    panel.locator("button.matgrad-go-live").click()
+    page.wait_for_selector(".matgrad-live-widget.matgrad-is-live", timeout=180_000)
+    assert "Live" in panel.locator(".matgrad-live-status").inner_text()
+    assert page.locator(".matgrad-snapshot").first.is_hidden()
+    return panel, page.frame_locator(".matgrad-live-frame").first
+
+
 def test_a_live_gradient_checker_recomputes_and_fails_a_wrong_formula(live_context, server):
     context, outside = live_context
     page = open_page_with_widgets(context, server, "book/questions")
     try:
-        panel = page.locator(".matgrad-live-widget").first
-        panel.locator("button.matgrad-go-live").click()
-        page.wait_for_selector(".matgrad-live-widget.matgrad-is-live", timeout=180_000)
-        assert "Live" in panel.locator(".matgrad-live-status").inner_text()
-        assert page.locator(".matgrad-snapshot").first.is_hidden()
-        frame = page.frame_locator(".matgrad-live-frame").first
-        summary = frame.locator(".widget-html", has_text="largest relative error").first
-        assert summary.inner_text().startswith("PASS")
+        panel, frame = make_live(page)
+        verdict = frame.locator(".widget-html", has_text="largest relative error").first
+        assert verdict.inner_text().startswith("PASS:")
         formula = frame.locator(".widget-dropdown", has_text="formula for Algorithm 6.4")
         formula.locator("select").select_option("h_g_transpose")
-        frame.locator(".widget-html", has_text="FAIL").first.wait_for(timeout=30_000)
+        frame.locator(".widget-html", has_text=re.compile(r"^FAIL: largest")).wait_for()
         SCREENSHOTS.mkdir(exist_ok=True)
         panel.screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
         formula.locator("select").select_option(CORRECT)
-        frame.locator(".widget-html", has_text="PASS").first.wait_for(timeout=30_000)
+        frame.locator(".widget-html", has_text=re.compile(r"^PASS: largest")).wait_for()
         assert outside == []
     finally:
         page.close()
@@ -341,10 +346,7 @@ def test_a_live_backward_stepper_steps_on_a_click(live_context, server):
     context, outside = live_context
     page = open_page_with_widgets(context, server, "book/backward")
     try:
-        panel = page.locator(".matgrad-live-widget").first
-        panel.locator("button.matgrad-go-live").click()
-        page.wait_for_selector(".matgrad-live-widget.matgrad-is-live", timeout=180_000)
-        frame = page.frame_locator(".matgrad-live-frame").first
+        panel, frame = make_live(page)
         summary = frame.locator(".widget-html", has_text="computed").first
         assert summary.inner_text().startswith("Line 1 computed")
         frame.locator("button", has_text="next ▶").click()

@@ -7,8 +7,9 @@
   script twice (a console error) and points at a CDN; this book has no Thebe buttons, so
   its scripts are dropped from every page.
 * No jupyterlite-sphinx page assets: it adds a Google web font and the script of its
-  embedding directives to every page; the book links to its lite app instead of embedding
-  it (book/_ext/live_notebooks.py), so neither is needed.
+  embedding directives to every page; the book uses none of its directives (its live widgets
+  load the lite REPL with book/_vendor/live-widgets.js, see book/_ext/live_notebooks.py), so
+  neither is needed.
 """
 
 from __future__ import annotations

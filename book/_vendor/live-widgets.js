@@ -23,8 +23,8 @@
   };
   var NO_WASM =
     "This browser cannot run Python here: it has no WebAssembly (or it is switched off). " +
-    "The snapshot above stays as it was saved; a current Chrome, Firefox, Safari or Edge " +
-    "runs the live book.";
+    "A current Chrome, Firefox, Safari or Edge runs the live book; this page and its " +
+    "snapshots stay as they were saved.";
 
   function hasWebAssembly() {
     return typeof WebAssembly === "object" && typeof WebAssembly.instantiate === "function";
@@ -36,8 +36,8 @@
     status.classList.toggle("matgrad-live-error", Boolean(isError));
   }
 
-  // What the REPL inside the iframe shows: the widget, an error, or how far it has got. The lite app
-  // exposes itself (exposeAppInBrowser in book/_lite/jupyter-lite.json), so its kernel's
+  // What the REPL inside the iframe shows: the widget, an error, or how far it has got. The
+  // lite app exposes itself (exposeAppInBrowser in book/_lite/jupyter-lite.json), so its kernel's
   // status and its cells' outputs are read from its models, not guessed from its pages.
   function inspect(frame) {
     var app;
@@ -189,7 +189,7 @@
         window.clearInterval(timer);
         frame.hidden = false; // the reader can see the error in full
         say(panel, "The live widget stopped with an error: " + seen.error +
-          ". Reload the page to try again; the snapshot above is the saved state.", true);
+          ". Reload the page to try again; the snapshot below is the saved state.", true);
       } else if (Date.now() - started > limit) {
         window.clearInterval(timer);
         frame.remove();
