@@ -17,6 +17,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
@@ -406,3 +407,16 @@ def test_a_live_widget_that_fails_says_why_and_keeps_its_snapshot(withholding_co
     assert page.locator(".matgrad-snapshot").first.is_visible()
     assert "matgrad-is-live" not in (panel.get_attribute("class") or "")
     assert outside == []
+
+
+def test_the_build_fails_when_a_served_runtime_file_was_changed(tmp_path):
+    runtime = tmp_path / live_notebooks.LITE / live_notebooks.RUNTIME
+    runtime.mkdir(parents=True)
+    (runtime / "pyodide.js").write_text("// as recorded")
+    sums = {"pyodide.js": pyodide_runtime.sha256(b"// as recorded")}
+    (runtime / "pyodide.js").write_text("// changed after the build recorded it")
+    app = SimpleNamespace(
+        outdir=str(tmp_path), builder=SimpleNamespace(format="html"), live_runtime_sums=sums
+    )
+    with pytest.raises(pyodide_runtime.RuntimeFileError, match=r"pyodide\.js"):
+        live_notebooks.finish(app, None)
