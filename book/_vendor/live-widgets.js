@@ -141,11 +141,13 @@
     inner.focus = function (options) {
       return focus.call(this, Object.assign({ preventScroll: true }, options));
     };
-    // The page shows the widget's cell right above it; the REPL shows only what it computed.
+    // The page shows the widget's cell right above it; the REPL shows only what it computed,
+    // across its whole width (no prompt gutter: on a phone it took a fifth of the width).
     var style = frame.contentDocument.createElement("style");
     style.textContent =
       ".jp-CodeConsole-content .jp-Cell-inputWrapper," +
-      " .jp-CodeConsole-content .jp-mod-noOutputs { display: none; }";
+      " .jp-CodeConsole-content .jp-mod-noOutputs," +
+      " .jp-CodeConsole-content .jp-OutputPrompt { display: none; }";
     frame.contentDocument.head.appendChild(style);
     snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
     frame.hidden = false;
