@@ -33,6 +33,7 @@ possible, by a method that can resolve it: complex step when ``J`` is analytic.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 from dataclasses import dataclass
 
@@ -610,7 +611,8 @@ def _progress_bar(net, m, entries, evaluations, show):
     """A tqdm bar when asked, or (``show=None``) when the work is large; yields ``advance``.
 
     The work is estimated from the widths (multiply-adds of the perturbed layers), not
-    timed, so that whether a bar appears does not depend on the machine.
+    timed, so that whether a bar appears does not depend on the machine. tqdm's ``auto``
+    bar is a widget in a notebook and text in a terminal; it is removed when done.
     """
     total = 0
     work = 0.0
@@ -619,11 +621,17 @@ def _progress_bar(net, m, entries, evaluations, show):
         total += count * evaluations
         later = sum(net.widths[j] * net.widths[j - 1] for j in range(k + 2, net.l + 1))
         work += count * evaluations * m * (net.widths[k] + later)
+    available = importlib.util.find_spec("tqdm") is not None
     if show is None:
-        show = work > PROGRESS_WORK
+        # tqdm is optional (``matgrad[progress]``): the live book's runtime does without it.
+        show = work > PROGRESS_WORK and available
     if not _flag("progress", show):
         yield None
         return
+    if not available:
+        raise ModuleNotFoundError(
+            "progress=True needs tqdm: pip install tqdm (or matgrad[progress])"
+        )
     from tqdm.auto import tqdm
 
     with tqdm(total=total, desc="gradient check", unit="difference", leave=False) as bar:
