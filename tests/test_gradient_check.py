@@ -140,3 +140,45 @@ def test_relu_network_away_from_kinks_passes_central_differences():
     record = net.forward(x, y)
     assert np.min(np.abs(record.a[1])) > 1e-3  # every unit is far from ReLU's kink at 0
     assert mg.gradient_check(net, x, y).passed
+
+
+def kinked_relu_network():
+    """The checking-gradients chapter's ReLU net with one pre-activation 1e-7 from the kink."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 1)), rng.normal(size=(3, 1))
+    net = mg.MLP([4, 5, 3], seed=0, activation="relu", output_activation="identity")
+    a1 = net.forward(x, y).a[1]
+    b1 = net.b[1] - a1 + np.array([[1e-7], [1.0], [1.0], [1.0], [1.0]])
+    return net.with_parameter("b", 1, b1), x, y
+
+
+def test_a_difference_across_a_relu_kink_is_detected_not_judged():
+    net, x, y = kinked_relu_network()
+    report = mg.gradient_check(net, x, y, resolve=False)
+    assert report.verdict == "UNRESOLVED"
+    assert report["b(1)"].kinked == 1 and report["W(1)"].kinked == 4  # the unit's row of W(1)
+    assert "crossed a kink" in report["b(1)"].note
+    assert report["W(2)"].passed and report["W(2)"].kinked == 0
+    # A step small enough to stay off the kink decides it: correct code passes.
+    resolved = mg.gradient_check(net, x, y)
+    assert resolved.passed, resolved
+    assert "times smaller" in resolved["b(1)"].note
+
+
+def test_a_wrong_gradient_still_fails_beside_a_kink():
+    net, x, y = kinked_relu_network()
+    wrong = net.gradients(x, y)
+    wrong.b[1] = 1.1 * wrong.b[1]
+    report = mg.gradient_check(net, x, y, gradients=wrong, resolve=False)
+    assert report["b(1)"].verdict == "FAIL", report
+
+
+def test_an_l1_weight_at_its_kink_is_detected():
+    net = mg.MLP([3, 2], seed=0, regularizer="l1", lam=0.5)
+    W = net.W[1].copy()
+    W[0, 0] = 0.0
+    net = net.with_parameter("W", 1, W)
+    x, y = np.ones(3), np.zeros(2)
+    report = mg.gradient_check(net, x, y, resolve=False)
+    assert report["W(1)"].verdict == "UNRESOLVED" and report["W(1)"].kinked == 1
+    assert report["b(1)"].passed

@@ -187,20 +187,22 @@ def batched_parameter_gradient(
         record = net.forward(x, y)
     entries = np.arange(parameter.size)
     if method == "complex":
-        (change,) = cost_changes(net, record, y, name, k, entries, [1j * step], memory=memory)
+        (change,), _ = cost_changes(net, record, y, name, k, entries, [1j * step], memory=memory)
         gradient = np.imag(change) / step
     elif method == "central":
-        plus, minus = cost_changes(net, record, y, name, k, entries, [step, -step], memory=memory)
+        (plus, minus), _ = cost_changes(
+            net, record, y, name, k, entries, [step, -step], memory=memory
+        )
         gradient = (plus - minus) / (2 * step)
     else:
-        (plus,) = cost_changes(net, record, y, name, k, entries, [step], memory=memory)
+        (plus,), _ = cost_changes(net, record, y, name, k, entries, [step], memory=memory)
         gradient = plus / step
     return gradient.reshape(parameter.shape).astype(net.dtype, copy=False)
 
 
 def cost_changes(
     net, record, y, name: str, k: int, entries, steps, *, memory: int = MEMORY_BUDGET, advance=None
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """``J(θ + t E_p) − J(θ)`` for every flat entry ``p`` of ``W(k)`` or ``b(k)`` and step ``t``.
 
     ``entries`` are flat indices into the parameter; ``steps`` are all real or all imaginary
@@ -216,6 +218,10 @@ def cost_changes(
     the constant rest of ``λΩ`` never enters. Copies and examples are taken in chunks so
     the arrays stay within ``memory`` bytes for any ``m``. ``advance(n)``, if given, is
     called as the work progresses, ``len(steps) · len(entries)`` in all.
+
+    Returns the changes and, per entry, whether any step moved a pre-activation (or, for
+    ``Ω``, the weight) onto or across a kink of a non-differentiable ``f`` or ``ω`` (see
+    ``Activation.kinks``): such a difference measures an average slope, not a derivative.
     """
     positive_int("memory", memory)
     parameter = net.parameter(name, k)
@@ -235,6 +241,7 @@ def cost_changes(
     examples = min(m, max(1, memory // bytes_per_column))
     chunk = max(1, memory // (bytes_per_column * examples))
     changes = np.zeros((len(steps), len(entries)), dtype=dtype)
+    crossed = np.zeros(len(entries), dtype=bool)
     for first in range(0, m, examples):
         cols = slice(first, min(first + examples, m))
         base = net.loss.value(record.h[net.l][:, cols], y[:, cols])
@@ -244,17 +251,30 @@ def cost_changes(
             unit = record.h[k - 1][columns[part], cols] if name == "W" else 1.0
             for index, step in enumerate(steps):
                 shifts = np.broadcast_to(step * unit, (len(rows[part]), cols.stop - first))
-                losses = _perturbed_losses(net, record, y, k, rows[part], shifts, cols, dtype)
+                losses, kinked = _perturbed_losses(
+                    net, record, y, k, rows[part], shifts, cols, dtype
+                )
                 changes[index, part] += (losses - base).sum(axis=1)
+                crossed[part] |= kinked
                 if advance is not None:
                     advance((part.stop - part.start) * (cols.stop - first) / m)
     if net.reduction == "mean":
         changes /= m
     if name == "W" and net.lam > 0:
         terms = regularizer_terms(net, k)
-        moved = np.stack([parameter.ravel()[entries].astype(dtype) + step for step in steps])
+        here = parameter.ravel()[entries]
+        moved = np.stack([here.astype(dtype) + step for step in steps])
         changes += net.lam * (net.regularizer.terms(moved) - terms.ravel()[entries])
-    return changes
+        crossed |= _crosses(here, moved, net.regularizer.kinks).any(axis=0)
+    return changes, crossed
+
+
+def _crosses(before, after, kinks) -> np.ndarray:
+    """Whether each value moved onto or across a kink (elementwise, broadcasting)."""
+    result = np.zeros(np.broadcast_shapes(np.shape(before), np.shape(after)), dtype=bool)
+    for kink in kinks:
+        result |= ((before - kink) * (after - kink) <= 0) & (after != before)
+    return result
 
 
 def regularizer_terms(net, k: int) -> np.ndarray:
@@ -321,25 +341,38 @@ def rounding_error(net, record, y, *, whole_cost: bool = False) -> float:
     return float(total / record.m if net.reduction == "mean" else total)
 
 
-def _perturbed_losses(net, record, y, k, rows, row_shifts, cols, dtype) -> np.ndarray:
+def _perturbed_losses(net, record, y, k, rows, row_shifts, cols, dtype):
     """Per-example losses of ``c`` copies, row ``rows[p]`` of copy ``p``'s ``a(k)`` moved.
 
-    ``row_shifts`` is ``(c, e)`` for the examples ``cols``; the result is ``(c, e)``. Only that
+    ``row_shifts`` is ``(c, e)`` for the examples ``cols``; returns the losses, ``(c, e)``,
+    and whether each copy moved some pre-activation onto or across a kink, ``(c,)``. Only that
     row of ``h(k) = f(a(k))`` changes, so ``a(k+1) = b + W(k+1) h(k)`` changes by one column
     of ``W(k+1)`` times the change: a rank-one update per copy. From ``h(k+1)`` on, the
     copies sit side by side as columns, ``(n, c e)``, and each later layer is one wide matrix
     product (Algorithm 6.3 from line ``a(k+1)`` on).
     """
     copies, examples = row_shifts.shape
-    moved = net.f(k)(record.a[k][rows, cols].astype(dtype) + row_shifts)  # the changed rows
+    before = record.a[k][rows, cols]
+    after = before.astype(dtype) + row_shifts
+    crossed = _crosses(before, after, net.f(k).kinks).any(axis=1)
+    moved = net.f(k)(after)  # the changed rows of h(k)
     if k == net.l:
         h = np.repeat(record.h[k][:, None, cols].astype(dtype), copies, axis=1)  # (n_l, c, e)
         h[rows, np.arange(copies)] = moved
     else:
         change = moved - record.h[k][rows, cols]
         a = record.a[k + 1][:, None, cols] + net.W[k + 1][:, rows][:, :, None] * change
+        kinks = net.f(k + 1).kinks
+        crossed |= _crosses(record.a[k + 1][:, None, cols], a, kinks).any(axis=(0, 2))
         h = net.f(k + 1)(a)
     h = h.reshape(h.shape[0], copies * examples)
     for layer in range(k + 2, net.l + 1):
-        h = net.f(layer)(net.b[layer] + net.W[layer] @ h)
-    return net.loss.value(h, np.tile(y[:, cols], (1, copies))).reshape(copies, examples)
+        a = net.b[layer] + net.W[layer] @ h
+        kinks = net.f(layer).kinks
+        if kinks:
+            base = np.tile(record.a[layer][:, cols], (1, copies))
+            kinked = _crosses(base, a, kinks).reshape(-1, copies, examples)
+            crossed |= kinked.any(axis=(0, 2))
+        h = net.f(layer)(a)
+    losses = net.loss.value(h, np.tile(y[:, cols], (1, copies))).reshape(copies, examples)
+    return losses, crossed

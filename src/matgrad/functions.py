@@ -26,6 +26,9 @@ class Activation:
     derivative: Callable[[np.ndarray], np.ndarray]
     analytic: bool = True
     reason: str = ""
+    # Where f is not differentiable: a difference whose step crosses one measures an
+    # average slope, not f'; gradient checks detect that and say so.
+    kinks: tuple[float, ...] = ()
 
     def __call__(self, a: np.ndarray) -> np.ndarray:
         return self.f(a)
@@ -62,6 +65,7 @@ ACTIVATIONS: dict[str, Activation] = {
         _relu_derivative,
         analytic=False,
         reason="ReLU has a kink at 0, so it is not analytic and complex step does not apply",
+        kinks=(0.0,),
     ),
 }
 
@@ -162,6 +166,7 @@ class Regularizer:
     analytic: bool = True
     reason: str = ""
     total: Callable[[np.ndarray], float] | None = None
+    kinks: tuple[float, ...] = ()  # where ω is not differentiable, as for Activation
 
     def value(self, W: np.ndarray):
         """``Ω(W) = Σ_ij ω(W_ij)`` (by ``total`` where given: the same sum, computed faster)."""
@@ -187,6 +192,7 @@ REGULARIZERS: dict[str, Regularizer] = {
         np.sign,
         analytic=False,
         reason="the L1 norm |W| has a kink at 0, so complex step does not apply",
+        kinks=(0.0,),
     ),
 }
 

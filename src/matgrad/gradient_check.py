@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -116,7 +116,8 @@ class ParameterCheck:
     """The check of one parameter: the claimed and numerical gradients and the verdict.
 
     ``claimed`` and ``numerical`` have the parameter's shape, or are the sampled entries
-    (flat, indices in ``entries``) when the check took a sample. ``uncertainty`` is ``u``,
+    (flat, indices in ``entries``) when the check took a sample; ``kinked`` counts the
+    entries whose differences crossed a kink. ``uncertainty`` is ``u``,
     ``tolerance`` the parameter's ``t = τ + u``, ``method`` and ``step`` the differences
     that decided. When the claimed gradient has the wrong shape (e.g. ``h gᵀ`` for a
     non-square ``W``) ``rel_error`` is ``inf`` and ``note`` says why.
@@ -134,6 +135,8 @@ class ParameterCheck:
     step: float
     note: str = ""
     entries: np.ndarray | None = None
+    kinked: int = 0
+    bounds: _Bounds | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -209,7 +212,7 @@ class GradientCheckReport:
             which = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
             if len(names) > 3:
                 which = f"{names[0]} and {len(names) - 1} more"
-            return f"UNRESOLVED: {which} below what the differences resolve {how}"
+            return f"UNRESOLVED: the differences cannot decide {which} {how}"
         if self.verdict == PASS and self.max_rel_error > self.tolerance:
             # Some parameter passed within its own, larger, tolerance (rounding it carries).
             return (
@@ -318,12 +321,12 @@ def gradient_check(
             key: differences.gradient(*key, method, step, entries[key], advance)
             for key in net.parameters()
         }
-    largest = max(float(np.max(np.abs(N), initial=0.0)) for N, _, _ in numerical.values())
+    largest = max(float(np.max(np.abs(N), initial=0.0)) for N, *_ in numerical.values())
     # The least rounding any claimed entry may carry: backprop cannot resolve a gradient
     # below about ε times the largest one (a saturated unit's f'(a) rounds to 0).
     floor = ROUNDING_FLOOR * float(np.finfo(net.dtype).eps) * largest
     checks = []
-    for (name, k), (N, error, used_step) in numerical.items():
+    for (name, k), (N, error, used_step, crossed) in numerical.items():
         bounds = _Bounds(error, BACKPROP_MARGIN * rounding[name, k], floor, str(net.dtype))
         check = _judge(
             f"{name}({k})",
@@ -335,9 +338,10 @@ def gradient_check(
             method,
             used_step,
             entries[name, k],
+            crossed,
         )
         if check.verdict == UNRESOLVED and resolve:
-            check = _resolve(check, claimed[name, k], differences, method, tolerance, bounds)
+            check = _resolve(check, claimed[name, k], differences, method, step, tolerance, bounds)
         checks.append(_advise(check, net, work, method, resolve))
     return GradientCheckReport(
         method=method,
@@ -401,14 +405,20 @@ class _Differences:
         return self.copies[dtype]
 
     def gradient(self, name, k, method, step, entries, advance=None):
-        """``(N, error bound, step used)`` for ``W(k)`` or ``b(k)`` (its ``entries``, if given)."""
+        """``N``, its error bound, the step used and which entries' steps crossed a kink.
+
+        For ``W(k)`` or ``b(k)``, its ``entries`` if given. ``step`` is the base step.
+        Kinks are found by the batched differences; the reference loop reports none.
+        """
         work, record = self.work, self.record
         step = scaled_step(work, record, name, k, step)
         steps = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
+        shape = work.parameter(name, k).shape if entries is None else (len(entries),)
+        crossed = np.zeros(shape, dtype=bool)
         if self.batched:
             size = work.parameter(name, k).size
             flat = np.arange(size) if entries is None else entries
-            changes = cost_changes(
+            changes, crossed = cost_changes(
                 work,
                 record,
                 self.y,
@@ -419,11 +429,11 @@ class _Differences:
                 memory=MEMORY_BUDGET,
                 advance=advance,
             )
+            crossed = crossed.reshape(shape)
         else:
             changes = self._reference(name, k, method, step, entries, advance)
-        shape = work.parameter(name, k).shape if entries is None else (len(entries),)
         if method == "complex":
-            return (np.imag(changes[0]) / step).reshape(shape), 0.0, step
+            return (np.imag(changes[0]) / step).reshape(shape), 0.0, step, crossed
         # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by about
         # 3 c s², three times the error; forward errs by a s + O(s²) and doubling changes N by
         # about a s, the error itself: twice that leaves room for the terms after the first.
@@ -435,8 +445,9 @@ class _Differences:
             N = changes[0] / step
             twice = changes[1] / (2 * step)
             rounding, margin = 2 * self.rounding / step, 2
-        truncation = margin * float(np.max(np.abs(N - twice), initial=0.0))
-        return N.reshape(shape), rounding + truncation, step
+        smooth = ~crossed.ravel()  # a difference across a kink says nothing of truncation
+        truncation = margin * float(np.max(np.abs(N - twice)[smooth], initial=0.0))
+        return N.reshape(shape), rounding + truncation, step, crossed
 
     def _reference(self, name, k, method, step, entries, advance):
         """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step)."""
@@ -474,8 +485,14 @@ class _Bounds:
     precision: str
 
 
-def _judge(label, shape, claimed, N, bounds, tolerance, method, step, entries) -> ParameterCheck:
-    """The verdict for one parameter, from ``A``, ``N`` and the bounds on what may differ."""
+def _judge(
+    label, shape, claimed, N, bounds, tolerance, method, step, entries, crossed
+) -> ParameterCheck:
+    """The verdict for one parameter, from ``A``, ``N`` and the bounds on what may differ.
+
+    Entries whose differences ``crossed`` a kink are set aside: they measure an average
+    slope. The rest decide FAIL; a PASS among them is only UNRESOLVED for the whole.
+    """
     claimed = np.asarray(claimed)
     if claimed.shape != shape:
         note = f"shape {claimed.shape}, but {label} has shape {shape}"
@@ -488,17 +505,19 @@ def _judge(label, shape, claimed, N, bounds, tolerance, method, step, entries) -
         return ParameterCheck(
             label, shape, A, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
         )
-    scale = float(np.max(np.abs(A), initial=0.0) + np.max(np.abs(N), initial=0.0))
-    difference = float(np.max(np.abs(A - N), initial=0.0))
+    smooth = ~np.asarray(crossed).reshape(A.shape)
+    scale = float(np.max(np.abs(A[smooth]), initial=0.0) + np.max(np.abs(N[smooth]), initial=0.0))
+    difference = float(np.max(np.abs(A - N)[smooth], initial=0.0))
     unseen = bounds.differences + bounds.backprop
     if scale == 0:
         error, uncertainty, limit = 0.0, (0.0 if unseen == 0 else math.inf), tolerance
     else:
         error, uncertainty = difference / scale, unseen / scale
         limit = tolerance + (unseen + bounds.floor) / scale
+    kinked = int(np.size(smooth) - np.count_nonzero(smooth))
     if error > limit:
         verdict = FAIL
-    elif unseen > max(RESOLUTION * scale, bounds.floor):
+    elif unseen > max(RESOLUTION * scale, bounds.floor) or kinked:
         verdict = UNRESOLVED
     else:
         verdict = PASS
@@ -508,24 +527,49 @@ def _judge(label, shape, claimed, N, bounds, tolerance, method, step, entries) -
         if verdict == PASS and error > tolerance + uncertainty
         else ""
     )
+    if kinked:
+        note = f"{kinked} of {np.size(smooth)} differences crossed a kink"
     check = ParameterCheck(
-        label, shape, A, N, error, limit, uncertainty, verdict, method, step, note, entries
+        label,
+        shape,
+        A,
+        N,
+        error,
+        limit,
+        uncertainty,
+        verdict,
+        method,
+        step,
+        note,
+        entries,
+        kinked,
+        bounds,
     )
-    check.bounds = bounds
     return check
 
 
-def _resolve(check, claimed, differences, method, tolerance, bounds):
-    """Check an unresolved parameter again by differences that can resolve it, if any."""
+def _resolve(check, claimed, differences, method, step, tolerance, bounds):
+    """Check an unresolved parameter again by differences that can resolve it, if any.
+
+    A kink crossed: the same differences with a step a hundred, then ten thousand, times
+    smaller (in float64). Otherwise: float64 differences for a float32 copy, then complex
+    step where ``J`` is analytic.
+    """
     name, k = check.name[0], int(check.name[2:-1])
     float64 = differences.on(np.float64)
-    tries = []
-    if differences.work.dtype != np.float64:
-        tries.append((f"float64 {METHOD_NAMES[method]} differences", method))
-    if method != "complex" and float64.work.analytic:
-        tries.append(("complex step", "complex"))
-    for label, other in tries:
-        N, error, step = float64.gradient(name, k, other, default_step(other), check.entries)
+    if check.kinked:
+        tries = [
+            (f"a step {factor:,} times smaller", method, step / factor) for factor in (100, 10_000)
+        ]
+    else:
+        tries = []
+        if differences.work.dtype != np.float64:
+            label = f"float64 {METHOD_NAMES[method]} differences"
+            tries.append((label, method, default_step(method)))
+        if method != "complex" and float64.work.analytic:
+            tries.append(("complex step", "complex", default_step("complex")))
+    for label, other, base in tries:
+        N, error, used, crossed = float64.gradient(name, k, other, base, check.entries)
         again = _judge(
             check.name,
             check.shape,
@@ -534,8 +578,9 @@ def _resolve(check, claimed, differences, method, tolerance, bounds):
             _Bounds(error, bounds.backprop, bounds.floor, bounds.precision),
             tolerance if other == method else default_tolerance(other),
             other,
-            step,
+            used,
             check.entries,
+            crossed,
         )
         if again.verdict != UNRESOLVED:
             again.note = f"by {label}" + (f", {again.note}" if again.note else "")
@@ -548,7 +593,9 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
     if check.verdict != UNRESOLVED:
         return check
     bounds = check.bounds
-    if bounds.backprop >= bounds.differences:
+    if check.kinked:
+        check.note += ": take inputs away from the kinks"
+    elif bounds.backprop >= bounds.differences:
         check.note = (
             "float32 rounding in backprop is that large here: check a float64 copy"
             if net.dtype == np.float32
