@@ -49,7 +49,10 @@ class Outcome:
         if self.error is not None:
             return shorten(describe_error(self.error), width)
         if self.report is not None:
-            return shorten(self.report.summary(), width)
+            summary = self.report.summary()
+            if not summary.startswith(self.verdict):  # say the verdict whatever the summary says
+                summary = f"{self.verdict}; summary: {summary}"
+            return shorten(summary, width)
         return shorten(f"returned {self.value!r}", width)
 
 

@@ -59,7 +59,7 @@ GiB = 2**30
 MEMORY_BUDGET = 512 * MiB  # issue 12's stated budget for 784-512-10 at m = 4096
 SKIP_ABOVE = 2 * GiB  # without sample=, a check that would allocate more is not run
 CHILD_ADDRESS_SPACE = 4 * GiB
-CHILD_TIMEOUT = 90.0
+CHILD_TIMEOUT = 60.0
 SAMPLE = 50
 
 
