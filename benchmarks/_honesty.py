@@ -99,6 +99,13 @@ def describe_run() -> str:
             text=True,
             check=True,
         ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(source), "log", "-1", "--format=%h", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        commit = f"HEAD {commit} (src/matgrad last changed in {changed})"
         dirty = subprocess.run(
             ["git", "-C", str(source), "status", "--porcelain", "--", "."],
             capture_output=True,
