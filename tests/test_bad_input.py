@@ -79,7 +79,11 @@ X, Y = np.ones(3), np.ones(2)
         (lambda: mg.gradient_check(NET, X, Y, method="backward"), ValueError, "unknown method"),
         (lambda: mg.gradient_check(NET, X, Y, step=0.0), ValueError, "step must be > 0"),
         (lambda: mg.gradient_check(NET, X, Y, step=-1e-6), ValueError, "step must be a finite"),
-        (lambda: mg.gradient_check(NET, X, Y, tolerance=0), ValueError, "tolerance must be > 0"),
+        (
+            lambda: mg.gradient_check(NET, X, Y, tolerance=0),
+            ValueError,
+            "tolerance must be a relative error between 0 and 1",
+        ),
         (lambda: mg.numerical_gradient(np.sum, X, step=np.inf), ValueError, "step must be a"),
         (lambda: mg.default_step("secant"), ValueError, "unknown method 'secant'"),
         (lambda: mg.relative_error(np.ones(2), np.ones(3)), ValueError, "one shape"),

@@ -67,27 +67,43 @@ def test_float32_networks_stay_float32_and_agree():
 
 
 @pytest.mark.parametrize("method", ["forward", "central", "complex"])
-def test_chunking_gives_identical_results(method):
+def test_chunking_gives_the_same_results(method):
     net, x, y = problem([5, 7, 3], 4, 1, lam=0.2)
     whole = mg.batched_parameter_gradient(net, x, y, "W", 1, method=method)
-    for memory in (1, 200, 5000):  # one copy per chunk, a few, many
+    itemsize = 16 if method == "complex" else 8
+    column = 4 * itemsize * 7  # one example of one copy: 4 arrays of the widest layer
+    # Chunks of copies, every example at once: the same operations, bit for bit.
+    for copies in (1, 3, 100):
+        memory = copies * 4 * column
         chunked = mg.batched_parameter_gradient(net, x, y, "W", 1, method=method, memory=memory)
         np.testing.assert_array_equal(chunked, whole)
+    # Chunks of examples too: the sum over examples is taken in parts, equal to rounding.
+    for memory in (1, column):
+        chunked = mg.batched_parameter_gradient(net, x, y, "W", 1, method=method, memory=memory)
+        np.testing.assert_allclose(chunked, whole, rtol=1e-9, atol=1e-12)
 
 
-def test_memory_budget_bounds_the_chunk(monkeypatch):
+def test_memory_budget_bounds_every_chunk_for_any_batch_size(monkeypatch):
     net, x, y = problem([6, 8, 4], 5, 2)
     seen = []
-    original = mg.finite_differences._perturbed_costs
+    original = mg.finite_differences._perturbed_losses
 
-    def spy(net, record, y, k, rows, row_shifts, dtype):
-        seen.append(len(rows))
-        return original(net, record, y, k, rows, row_shifts, dtype)
+    def spy(net, record, y, k, rows, row_shifts, cols, dtype):
+        seen.append(row_shifts.shape)
+        return original(net, record, y, k, rows, row_shifts, cols, dtype)
 
-    monkeypatch.setattr(mg.finite_differences, "_perturbed_costs", spy)
+    monkeypatch.setattr(mg.finite_differences, "_perturbed_losses", spy)
     budget = 4 * 8 * 5 * 8 * 3  # room for three copies of (4 arrays × 8 bytes × m × widest)
     mg.batched_parameter_gradient(net, x, y, "W", 1, method="forward", memory=budget)
-    assert max(seen) == 3 and sum(seen) == net.W[1].size
+    assert max(copies for copies, _ in seen) == 3
+    assert sum(copies for copies, _ in seen) == net.W[1].size
+    assert all(examples == 5 for _, examples in seen)
+    # A budget smaller than one copy of all m examples: chunks of examples as well.
+    seen.clear()
+    budget = 4 * 8 * 8 * 2  # two examples of one copy
+    mg.batched_parameter_gradient(net, x, y, "W", 1, method="forward", memory=budget)
+    assert {shape for shape in seen} == {(1, 2), (1, 1)}
+    assert sum(examples for _, examples in seen) == 5 * net.W[1].size
 
 
 def test_gradient_check_verdicts_agree_batched_and_looped():

@@ -157,14 +157,32 @@ def test_with_parameter_leaves_the_original_untouched():
     assert other.W[2] is net.W[2]
 
 
-def test_float32_network_computes_in_float32_and_passes_its_tolerance():
+def test_float32_network_computes_in_float32_and_is_checked_in_float64():
     net = mg.MLP([3, 4, 2], seed=0, dtype=np.float32, lam=0.1)
     x, y = data(net.widths, m=3)
     assert net.dtype == np.float32
-    assert net.gradients(x.astype(np.float32), y.astype(np.float32)).W[1].dtype == np.float32
-    report = mg.gradient_check(net, x.astype(np.float32), y.astype(np.float32))
-    assert report.tolerance == mg.default_tolerance("central", np.float32)
+    # x and y come in float64 and are taken in the network's precision.
+    assert net.forward(x, y).h[2].dtype == np.float32
+    assert net.gradients(x, y).W[1].dtype == np.float32
+    report = mg.gradient_check(net, x, y)
+    assert report.tolerance == mg.default_tolerance("central", np.float64)
+    assert report.details[0].startswith("float32 network: differences on a float64 copy")
+    # Each parameter's tolerance adds float32's rounding of backprop, measured.
+    assert all(check.tolerance > report.tolerance for check in report.checks)
     assert report.passed, report
+    alone = mg.gradient_check(net, x, y, in_float64=False)
+    assert alone.tolerance == mg.default_tolerance("central", np.float32) and alone.passed
+
+
+def test_astype_copies_a_network_into_another_precision():
+    net = mg.MLP([3, 2], seed=0, lam=0.1, activation="sigmoid")
+    single = net.astype(np.float32)
+    assert single.dtype == np.float32 and net.dtype == np.float64
+    assert single.activation is net.activation and single.lam == net.lam
+    np.testing.assert_array_equal(single.W[1], net.W[1].astype(np.float32))
+    assert net.astype(np.float64) is net
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        net.astype(np.float16)
 
 
 def test_seeds_make_networks_reproducible_and_distinct():

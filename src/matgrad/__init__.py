@@ -16,11 +16,13 @@ from matgrad.finite_differences import (
 )
 from matgrad.functions import ACTIVATIONS, LOSSES, REGULARIZERS, softmax
 from matgrad.gradient_check import (
+    FAIL,
+    PASS,
+    UNRESOLVED,
     GradientCheckReport,
     ParameterCheck,
     default_tolerance,
     gradient_check,
-    noise_floor,
     relative_error,
 )
 from matgrad.layouts import LAYOUTS, linear, to_columns, to_rows, weight_gradient
@@ -42,12 +44,15 @@ __all__ = [
     "ACTIVATIONS",
     "ALGORITHM_6_3",
     "ALGORITHM_6_4",
+    "FAIL",
     "LAYOUTS",
     "LOSSES",
     "METHODS",
     "MISTAKES",
     "MLP",
+    "PASS",
     "REGULARIZERS",
+    "UNRESOLVED",
     "ForwardRecord",
     "GradientCheckReport",
     "Gradients",
@@ -66,7 +71,6 @@ __all__ = [
     "jacobian_kron",
     "jacobian_tensor",
     "linear",
-    "noise_floor",
     "numerical_gradient",
     "outer",
     "parameter_gradient",

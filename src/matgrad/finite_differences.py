@@ -46,6 +46,22 @@ def check_step(method: str, step: float | None, dtype=np.float64) -> float:
     return default_step(method, dtype) if step is None else positive_float("step", step)
 
 
+def scaled_step(net, record, name: str, k: int, step: float) -> float:
+    """The step for ``W(k)`` or ``b(k)``: ``step`` scaled to what the parameter moves.
+
+    Moving ``W(k)_ij`` by ``s`` moves ``a(k)_i`` by ``s h(k-1)_j`` (Algorithm 6.3, line
+    ``a(k) = b(k) + W(k) h(k-1)``), so inputs of size 255 turn a step meant for order-one
+    quantities into a move of ``255 s``: the step shrinks by ``max(1, max|h(k-1)|)``. A
+    large parameter needs a larger step for ``θ ± s`` to differ from ``θ`` by more than
+    rounding, so it grows by ``max(1, max|θ|)``. ``b(k)_i`` moves ``a(k)_i`` by ``s``
+    itself. ``record`` is the :class:`~matgrad.ForwardRecord` of the point checked.
+    """
+    parameter = net.parameter(name, k)
+    grow = max(1.0, float(np.max(np.abs(parameter), initial=0.0)))
+    shrink = max(1.0, float(np.max(np.abs(record.h[k - 1]), initial=0.0))) if name == "W" else 1.0
+    return step * grow / shrink
+
+
 def complex_dtype(dtype) -> np.dtype:
     """The complex dtype with ``dtype``'s precision (float32 → complex64)."""
     return np.result_type(np.dtype(dtype), np.complex64)
@@ -159,80 +175,171 @@ def batched_parameter_gradient(
 ) -> np.ndarray:
     """Finite differences for every entry of ``W(k)`` or ``b(k)``, all perturbations at once.
 
-    Perturbing one parameter of layer ``k`` leaves ``h(0) .. h(k-1)`` unchanged, and moves
-    one row of ``a(k)``: entry ``(i, j)`` of ``W(k)`` by ``s h(k-1)_j`` (row ``i`` of
-    ``W(k) h(k-1)``), entry ``i`` of ``b(k)`` by ``s``. So Algorithm 6.3 runs once; then
-    ``c`` perturbed copies continue from layer ``k`` side by side, as wide matrix products
-    (see :func:`_perturbed_costs`). ``c`` is chosen so the copies stay within ``memory``
-    bytes. ``record`` may pass the unperturbed :class:`~matgrad.ForwardRecord` to skip
-    recomputing it.
+    The same differences as :func:`parameter_gradient` with ``batched=False``, computed from
+    :func:`cost_changes`; ``record`` may pass the unperturbed
+    :class:`~matgrad.ForwardRecord` to skip recomputing it.
     """
     choice("method", method, METHODS)
     x, y = net.check_example(x, y)
     parameter = net.parameter(name, k)
     step = check_step(method, step, net.dtype)
-    if method == "complex" and not net.analytic:
-        raise ValueError(
-            "complex step needs an analytic cost: " + "; ".join(net.non_analytic_reasons())
-        )
-    positive_int("memory", memory)
     if record is None:
         record = net.forward(x, y)
-    rows, columns = np.unravel_index(np.arange(parameter.size), parameter.shape)
-    # How much row ``rows[p]`` of a(k) moves, per unit step, for perturbation p: (P, m).
-    shifts = record.h[k - 1][columns] if name == "W" else np.ones((parameter.size, record.m))
-    terms = net.regularizer.terms(parameter.ravel()) if name == "W" else None
-    if terms is not None and np.shape(terms) != (parameter.size,):
-        raise ValueError(
-            f"regularizer {net.regularizer.name!r}: terms(W) must return one term ω(W_ij) per "
-            f"entry (shape {(parameter.size,)} for a flat W), got shape {np.shape(terms)}"
-        )
-
-    def costs(signed_step):
-        """J for every entry perturbed by ``signed_step`` (real or imaginary), shape (P,)."""
-        dtype = complex_dtype(net.dtype) if np.iscomplexobj(signed_step) else net.dtype
-        bytes_per_copy = 4 * np.dtype(dtype).itemsize * record.m * max(net.widths[k:])
-        chunk = max(1, memory // bytes_per_copy)
-        J = np.empty(parameter.size, dtype=dtype)
-        for start in range(0, parameter.size, chunk):
-            entries = slice(start, min(start + chunk, parameter.size))
-            J[entries] = _perturbed_costs(
-                net, record, y, k, rows[entries], signed_step * shifts[entries], dtype
-            )
-        if terms is not None and net.lam > 0:
-            # Ω changes only in the perturbed entry: ω(w + s) − ω(w).
-            moved = parameter.ravel().astype(dtype) + signed_step
-            J += net.lam * (net.regularizer.terms(moved) - terms)
-        return J
-
-    if method == "forward":
-        gradient = (costs(step) - record.J) / step
+    entries = np.arange(parameter.size)
+    if method == "complex":
+        (change,) = cost_changes(net, record, y, name, k, entries, [1j * step], memory=memory)
+        gradient = np.imag(change) / step
     elif method == "central":
-        gradient = (costs(step) - costs(-step)) / (2 * step)
+        plus, minus = cost_changes(net, record, y, name, k, entries, [step, -step], memory=memory)
+        gradient = (plus - minus) / (2 * step)
     else:
-        gradient = np.imag(costs(1j * step)) / step
+        (plus,) = cost_changes(net, record, y, name, k, entries, [step], memory=memory)
+        gradient = plus / step
     return gradient.reshape(parameter.shape).astype(net.dtype, copy=False)
 
 
-def _perturbed_costs(net, record, y, k, rows, row_shifts, dtype) -> np.ndarray:
-    """``J`` for ``c`` copies of ``a(k)``, row ``rows[p]`` of copy ``p`` moved by ``row_shifts[p]``.
+def cost_changes(
+    net, record, y, name: str, k: int, entries, steps, *, memory: int = MEMORY_BUDGET, advance=None
+) -> np.ndarray:
+    """``J(θ + t E_p) − J(θ)`` for every flat entry ``p`` of ``W(k)`` or ``b(k)`` and step ``t``.
 
-    Only that row of ``h(k) = f(a(k))`` changes, so ``a(k+1) = b + W(k+1) h(k)`` changes by
-    one column of ``W(k+1)`` times the change: a rank-one update per copy. From ``h(k+1)``
-    on, the copies sit side by side as columns, ``(n, c m)``, and each later layer is one
-    wide matrix product (Algorithm 6.3 from line ``a(k+1)`` on).
+    ``entries`` are flat indices into the parameter; ``steps`` are all real or all imaginary
+    (complex step). The result has shape ``(len(steps), len(entries))``.
+
+    Only what changes is computed, so its rounding is that of the change, not of ``J``:
+    perturbing one parameter of layer ``k`` leaves ``h(0) .. h(k-1)`` unchanged and moves
+    one row of ``a(k)``, entry ``(i, j)`` of ``W(k)`` by ``t h(k-1)_j`` (row ``i`` of
+    ``W(k) h(k-1)``), entry ``i`` of ``b(k)`` by ``t``. So Algorithm 6.3 runs once (``record``);
+    then copies continue from layer ``k`` side by side as wide matrix products (see
+    :func:`_perturbed_losses`), and each example's loss is differenced against its
+    unperturbed value. ``λΩ`` changes in the perturbed entry alone, by ``λ(ω(w + t) − ω(w))``;
+    the constant rest of ``λΩ`` never enters. Copies and examples are taken in chunks so
+    the arrays stay within ``memory`` bytes for any ``m``. ``advance(n)``, if given, is
+    called as the work progresses, ``len(steps) · len(entries)`` in all.
     """
-    copies, m = len(rows), record.m
-    moved = net.f(k)(record.a[k][rows].astype(dtype) + row_shifts)  # (c, m): the changed rows
+    positive_int("memory", memory)
+    parameter = net.parameter(name, k)
+    entries = np.asarray(entries, dtype=np.intp)
+    steps = list(steps)
+    imaginary = any(np.iscomplexobj(step) for step in steps)
+    dtype = complex_dtype(net.dtype) if imaginary else net.dtype
+    if imaginary and not net.analytic:
+        raise ValueError(
+            "complex step needs an analytic cost: " + "; ".join(net.non_analytic_reasons())
+        )
+    rows, columns = np.unravel_index(entries, parameter.shape)
+    m = record.m
+    widest = max(net.widths[k:])
+    # Each copy holds a few (widest × examples) arrays at once: a(k+1), h(k+1), the next layer.
+    bytes_per_column = 4 * np.dtype(dtype).itemsize * widest
+    examples = min(m, max(1, memory // bytes_per_column))
+    chunk = max(1, memory // (bytes_per_column * examples))
+    changes = np.zeros((len(steps), len(entries)), dtype=dtype)
+    for first in range(0, m, examples):
+        cols = slice(first, min(first + examples, m))
+        base = net.loss.value(record.h[net.l][:, cols], y[:, cols])
+        for start in range(0, len(entries), chunk):
+            part = slice(start, min(start + chunk, len(entries)))
+            # How much row rows[p] of a(k) moves per unit step, for each example in cols.
+            unit = record.h[k - 1][columns[part], cols] if name == "W" else 1.0
+            for index, step in enumerate(steps):
+                shifts = np.broadcast_to(step * unit, (len(rows[part]), cols.stop - first))
+                losses = _perturbed_losses(net, record, y, k, rows[part], shifts, cols, dtype)
+                changes[index, part] += (losses - base).sum(axis=1)
+                if advance is not None:
+                    advance((part.stop - part.start) * (cols.stop - first) / m)
+    if net.reduction == "mean":
+        changes /= m
+    if name == "W" and net.lam > 0:
+        terms = regularizer_terms(net, k)
+        moved = np.stack([parameter.ravel()[entries].astype(dtype) + step for step in steps])
+        changes += net.lam * (net.regularizer.terms(moved) - terms.ravel()[entries])
+    return changes
+
+
+def regularizer_terms(net, k: int) -> np.ndarray:
+    """``ω(W(k)_ij)`` for every entry, after checking they add up to the ``Ω`` that ``J`` uses.
+
+    :func:`cost_changes` changes ``Ω`` one term at a time while :func:`~matgrad.forward`
+    reports ``J`` with ``Ω(W) = Regularizer.value(W)``: a regularizer whose ``terms`` and
+    ``total`` disagree would have the differences differentiate another cost than ``J``.
+    """
+    W, regularizer = net.W[k], net.regularizer
+    terms = np.asarray(regularizer.terms(W))
+    if terms.shape != W.shape:
+        raise ValueError(
+            f"regularizer {regularizer.name!r}: terms(W({k})) must return one term ω(W_ij) "
+            f"per entry, shape {W.shape}, got shape {terms.shape}"
+        )
+    total = regularizer.value(W)
+    summed = terms.sum()
+    if not abs(total - summed) <= 1e3 * np.finfo(W.dtype).eps * (np.abs(terms).sum() + 1e-300):
+        raise ValueError(
+            f"regularizer {regularizer.name!r}: Ω(W({k})) is {float(total):.6g} by its total but "
+            f"{float(summed):.6g} by the sum of its terms; J uses the total and the differences "
+            "the terms, so they must agree"
+        )
+    return terms
+
+
+def rounding_error(net, record, y, *, whole_cost: bool = False) -> float:
+    """A first-order bound on the rounding error of one evaluation of the loss ``L``.
+
+    A running error bound (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.3)
+    carried through Algorithm 6.3 in ``record``'s precision, ``ε`` its machine epsilon::
+
+        e_a(k) = n_(k-1) ε (|b(k)| + |W(k)| |h(k-1)|) + |W(k)| e_h(k-1)    a sum of n_(k-1) terms
+        e_h(k) = |f'(a(k))| e_a(k) + ε (|h(k)| + 1)                        f, to about one ulp
+        e_L    = Σ_j |∂L/∂ŷ_j| e_ŷ_j + (n_l + 2) ε (|L| + Σ_j |y_j| (2|ŷ_j| + |y_j| + log n_l + 1))
+
+    per example, combined over the ``m`` examples as ``L`` is. The error of ``ŷ`` matters
+    near a good fit: ``ŷ − y`` is then a small difference of large numbers. A difference
+    quotient divides this by its step. ``whole_cost`` adds what an evaluation of the whole
+    ``J`` also rounds (the sum over examples and ``λΩ``), as the reference loop evaluates it;
+    :func:`cost_changes` evaluates only the change.
+    """
+    eps = float(np.finfo(record.h[0].dtype).eps)
+    error = np.zeros_like(record.h[0])
+    for k in range(1, net.l + 1):
+        W, h = np.abs(net.W[k]), np.abs(record.h[k - 1])
+        magnitude = np.abs(net.b[k]) + W @ h
+        error_a = net.W[k].shape[1] * eps * magnitude + W @ error
+        f = net.f(k)
+        error = np.abs(f.derivative(record.a[k])) * error_a + eps * (np.abs(record.h[k]) + 1)
+    yhat = record.yhat
+    n_l = yhat.shape[0]
+    slope = np.abs(net.loss.gradient(yhat, y))
+    losses = np.abs(net.loss.value(yhat, y))
+    own = losses + (np.abs(y) * (2 * np.abs(yhat) + np.abs(y) + np.log(n_l) + 1)).sum(axis=0)
+    per_example = (slope * error).sum(axis=0) + (n_l + 2) * eps * own
+    total = per_example.sum()
+    if whole_cost:
+        total += record.m * eps * losses.sum()
+        if net.lam > 0:
+            count = sum(net.W[k].size for k in range(1, net.l + 1))
+            total += count * eps * net.lam * abs(record.penalty)
+    return float(total / record.m if net.reduction == "mean" else total)
+
+
+def _perturbed_losses(net, record, y, k, rows, row_shifts, cols, dtype) -> np.ndarray:
+    """Per-example losses of ``c`` copies, row ``rows[p]`` of copy ``p``'s ``a(k)`` moved.
+
+    ``row_shifts`` is ``(c, e)`` for the examples ``cols``; the result is ``(c, e)``. Only that
+    row of ``h(k) = f(a(k))`` changes, so ``a(k+1) = b + W(k+1) h(k)`` changes by one column
+    of ``W(k+1)`` times the change: a rank-one update per copy. From ``h(k+1)`` on, the
+    copies sit side by side as columns, ``(n, c e)``, and each later layer is one wide matrix
+    product (Algorithm 6.3 from line ``a(k+1)`` on).
+    """
+    copies, examples = row_shifts.shape
+    moved = net.f(k)(record.a[k][rows, cols].astype(dtype) + row_shifts)  # the changed rows
     if k == net.l:
-        h = np.repeat(record.h[k][:, None, :].astype(dtype), copies, axis=1)  # (n_l, c, m)
+        h = np.repeat(record.h[k][:, None, cols].astype(dtype), copies, axis=1)  # (n_l, c, e)
         h[rows, np.arange(copies)] = moved
     else:
-        change = moved - record.h[k][rows]
-        a = record.a[k + 1][:, None, :] + net.W[k + 1][:, rows][:, :, None] * change
+        change = moved - record.h[k][rows, cols]
+        a = record.a[k + 1][:, None, cols] + net.W[k + 1][:, rows][:, :, None] * change
         h = net.f(k + 1)(a)
-    h = h.reshape(h.shape[0], copies * m)
+    h = h.reshape(h.shape[0], copies * examples)
     for layer in range(k + 2, net.l + 1):
         h = net.f(layer)(net.b[layer] + net.W[layer] @ h)
-    per_example = net.loss.value(h, np.tile(y, (1, copies))).reshape(copies, m)
-    return net.reduce(per_example) + net.lam * record.penalty
+    return net.loss.value(h, np.tile(y[:, cols], (1, copies))).reshape(copies, examples)

@@ -243,10 +243,29 @@ class MLP:
         value = finite_array(f"{name}({k})", value, allow_complex=True)
         if value.shape != current.shape:
             raise ValueError(f"{name}({k}) must keep its shape {current.shape}, got {value.shape}")
+        W, b = dict(self.W), dict(self.b)
+        {"W": W, "b": b}[name][k] = value
+        return self._with_arrays(W, b)
+
+    def astype(self, dtype) -> MLP:
+        """A copy of the network computing in ``dtype`` (float32 or float64).
+
+        The network itself when it already has that dtype (networks are never changed in
+        place, so sharing is safe).
+        """
+        dtype = _check_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return self._with_arrays(
+            {k: W_k.astype(dtype) for k, W_k in self.W.items()},
+            {k: b_k.astype(dtype) for k, b_k in self.b.items()},
+        )
+
+    def _with_arrays(self, W: dict, b: dict) -> MLP:
+        """The same network (functions, λ, reduction) with other weights and biases."""
         clone = self.__class__.__new__(self.__class__)
         clone.__dict__.update(self.__dict__)
-        clone.W, clone.b = dict(self.W), dict(self.b)
-        getattr(clone, name)[k] = value
+        clone.W, clone.b = W, b
         return clone
 
     @property
@@ -270,12 +289,19 @@ class MLP:
     # --- the cost -----------------------------------------------------------------------
 
     def check_example(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """Validate ``x`` ``(n_0,)``/``(n_0, m)`` and ``y`` ``(n_l,)``/``(n_l, m)``; return 2-D."""
+        """Validate ``x`` ``(n_0,)``/``(n_0, m)`` and ``y`` ``(n_l,)``/``(n_l, m)``; return 2-D.
+
+        Both come back in the network's precision, the one Algorithm 6.3 computes in.
+        """
         x = column_batch("x", x, self.W[1].shape[1])
-        return x, self.check_target(y, x.shape[1])
+        y = self.check_target(y, x.shape[1])
+        return x.astype(self._real_dtype, copy=False), y
 
     def check_target(self, y, m: int) -> np.ndarray:
-        """Validate ``y`` for ``m`` examples: ``(n_l,)`` when ``m = 1``, else ``(n_l, m)``."""
+        """Validate ``y`` for ``m`` examples: ``(n_l,)`` when ``m = 1``, else ``(n_l, m)``.
+
+        It comes back in the network's precision, as ``x`` does from :meth:`check_example`.
+        """
         m = positive_int("m (the number of examples)", m)
         y = column_batch("y", y, self.W[self.l].shape[0])
         if y.shape[1] != m:
@@ -287,7 +313,12 @@ class MLP:
             np.any(y < 0) or not np.allclose(y.sum(axis=0), 1.0)
         ):
             raise ValueError(f"softmax_cross_entropy needs y as {self.loss.target}")
-        return y
+        return y.astype(self._real_dtype, copy=False)
+
+    @property
+    def _real_dtype(self) -> np.dtype:
+        """The precision data is taken in: the network's (a complex copy's real one)."""
+        return np.finfo(self.dtype).dtype
 
     def check_record(self, record) -> ForwardRecord:
         """Validate that ``record`` is a :class:`ForwardRecord` of this network's shapes.
