@@ -180,6 +180,19 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+def non_negative_int(name: str, value) -> int:
+    """Return ``value`` as an int if it is a whole number >= 0 (a seed, say).
+
+    Check a seed with this before ``np.random.default_rng``: numpy crashes the interpreter
+    on an ``np.matrix`` seed and answers others in its own words.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number >= 0, got {describe(value)}")
+    if value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value}")
+    return int(value)
+
+
 def non_negative_float(name: str, value) -> float:
     """Return ``value`` as a float if it is finite and >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

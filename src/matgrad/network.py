@@ -27,6 +27,7 @@ from matgrad._validation import (
     finite_array,
     float_dtype,
     non_negative_float,
+    non_negative_int,
     positive_int,
 )
 from matgrad.functions import (
@@ -93,7 +94,7 @@ class MLP:
     ):
         widths = _check_widths(widths)
         dtype = _check_dtype(dtype)
-        rng = np.random.default_rng(_check_seed(seed))
+        rng = np.random.default_rng(non_negative_int("seed", seed))
         # Variance 1/n_(k-1) keeps every a(k) of order one (LeCun initialization);
         # small random biases make every term of the gradient visible in the checks.
         try:
@@ -528,14 +529,6 @@ def check_net(net) -> MLP:
 def _float_matrix(value) -> bool:
     """Whether ``value`` is a plain 2-D float32 or float64 array (no subclass, no float16)."""
     return type(value) is np.ndarray and value.ndim == 2 and value.dtype.char in "fd"
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a whole number >= 0, got {describe(seed)}")
-    if seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed}")
-    return int(seed)
 
 
 def _check_widths(widths) -> list[int]:
