@@ -11,9 +11,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import contextmanager
+
 import numpy as np
 
-from matgrad._validation import finite_array, positive_int
+from matgrad._validation import amount, describe, finite_array, positive_int
 
 
 def _column(name: str, value) -> np.ndarray:
@@ -23,6 +26,19 @@ def _column(name: str, value) -> np.ndarray:
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"{name} must be a vector, shape (n,) or (n, 1), got {np.shape(value)}")
     return array
+
+
+@contextmanager
+def _allocating(n_out: int, h: np.ndarray):
+    """Turn numpy's MemoryError (or "Maximum allowed dimension exceeded") into a ValueError."""
+    try:
+        yield
+    except (MemoryError, ValueError) as error:
+        raise ValueError(
+            f"the Jacobian of a = W h for n_out = {amount(n_out)} and n_in = {h.size:,} has "
+            f"n_out² n_in = {amount(n_out * n_out * h.size)} entries: more than numpy can "
+            "allocate here"
+        ) from error
 
 
 def frobenius(A, B) -> float:
@@ -47,6 +63,10 @@ def vec(A) -> np.ndarray:
 def unvec(v, shape: tuple[int, int]) -> np.ndarray:
     """The inverse of :func:`vec`: refill a ``(p, q)`` matrix column by column."""
     v = _column("v", v)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (Sequence, np.ndarray)):
+        raise TypeError(f"shape must be a pair (p, q) of whole numbers, got {describe(shape)}")
+    if len(shape) != 2:
+        raise ValueError(f"shape must be a pair (p, q) of whole numbers, got {describe(shape)}")
     p, q = (positive_int("shape[0]", shape[0]), positive_int("shape[1]", shape[1]))
     if v.size != p * q:
         raise ValueError(f"a vector of length {v.size} cannot fill a {p}×{q} matrix")
@@ -61,14 +81,16 @@ def jacobian_tensor(h, n_out: int) -> np.ndarray:
     """
     h = _column("h", h)
     n_out = positive_int("n_out", n_out)
-    return np.einsum("ip,q->ipq", np.eye(n_out), h)
+    with _allocating(n_out, h):
+        return np.einsum("ip,q->ipq", np.eye(n_out), h)
 
 
 def jacobian_kron(h, n_out: int) -> np.ndarray:
     """``∂a/∂vec(W) = hᵀ ⊗ I_(n_out)``, shape ``(n_out, n_out n_in)``, for ``a = W h``."""
     h = _column("h", h)
     n_out = positive_int("n_out", n_out)
-    return np.kron(h[None, :], np.eye(n_out))
+    with _allocating(n_out, h):
+        return np.kron(h[None, :], np.eye(n_out))
 
 
 def contract(g, T) -> np.ndarray:

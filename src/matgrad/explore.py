@@ -7,6 +7,7 @@ wrong formula) come back as a ``message`` instead of an exception.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,10 +23,36 @@ DEFAULT_WIDTHS = (3, 4, 2)
 
 
 def parse_widths(text: str, *, max_width: int = 12, max_depth: int = 5) -> list[int]:
-    """``"3-4-2"`` (or ``"3, 4, 2"``) → ``[3, 4, 2]``, with a clear ``ValueError`` otherwise."""
-    parts = [part for part in str(text).replace(",", "-").replace(" ", "-").split("-") if part]
-    if not all(part.isdigit() for part in parts):
-        raise ValueError(f"widths are whole numbers separated by '-', like 3-4-2; got {text!r}")
+    """``"3-4-2"`` (or ``"3, 4, 2"``) → ``[3, 4, 2]``, with a clear ``ValueError`` otherwise.
+
+    Separators are ``-``, ``,`` or spaces, one at a time (spaces around a separator are
+    fine). A separator at either end or two in a row is refused rather than skipped, and
+    a ``-`` that starts a number is read as a sign: ``"-3-2"``, ``"3--2"`` and ``"3, -2"``
+    are errors (a width cannot be negative), never ``[3, 2]``. Non-text is a ValueError
+    too, so the widget's text box can show every message.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"widths are text like 3-4-2; got {type(text).__name__} {text!r}")
+    example = "whole numbers separated by '-', like 3-4-2"
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError(f"widths are {example}; got nothing")
+    # A '-' that starts a number (at the start, or after a separator or a space) is a sign.
+    negative = re.search(r"(?:^|[-,\s])-(\d+)", stripped)
+    if negative:
+        raise ValueError(
+            f"widths are {example}; got {text!r}: a width cannot be negative (-{negative[1]})"
+        )
+    # One separator between widths: '-' or ',' (spaces around it allowed), or spaces alone.
+    parts = re.split(r"\s*[-,]\s*|\s+", stripped)
+    if "" in parts:
+        raise ValueError(
+            f"widths are {example}; got {text!r}: a separator at the start or end, or two in a row"
+        )
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        raise ValueError(f"widths are {example}; got {text!r}")
+    if any(len(part) > 6 for part in parts):  # int() refuses over 4300 digits, with its own text
+        raise ValueError(f"each width must be 1 to {max_width}; got {text!r}")
     widths = [int(part) for part in parts]
     if not 2 <= len(widths) <= max_depth + 1:
         raise ValueError(f"give 2 to {max_depth + 1} widths (an input, up to {max_depth} layers)")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matgrad._validation import choice
+from matgrad._validation import choice, finite_array
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,9 @@ def _log_sum_exp(z):
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """Column-wise softmax of logits ``z`` of shape ``(n, m)``."""
+    z = finite_array("z", z, allow_complex=True)
+    if z.ndim not in (1, 2) or z.shape[0] == 0:
+        raise ValueError(f"z must be logits of shape (n,) or (n, m) with n >= 1, got {z.shape}")
     shift = np.max(z.real, axis=0, keepdims=True)
     e = np.exp(z - shift)
     return e / np.sum(e, axis=0, keepdims=True)

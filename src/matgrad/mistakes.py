@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from matgrad._validation import choice
-from matgrad.network import Gradients
+from matgrad.network import Gradients, check_net
 
 MISTAKES = {
     "h_g_transpose": "∇W(k) J = h(k-1) gᵀ: the transpose on the wrong factor",
@@ -32,7 +32,7 @@ def backward_with_mistake(net, record, y, mistake: str) -> Gradients:
     layer) raises ``ValueError`` saying so, as the buggy code itself would fail.
     """
     choice("mistake", mistake, MISTAKES)
-    y = net.check_target(y, record.m)
+    y = check_net(net).check_target(y, net.check_record(record).m)
     h, a, W, f, lam, Omega = record.h, record.a, net.W, net.f, net.lam, net.regularizer
     W_grad, b_grad = {}, {}
     g = net.output_gradient(record.yhat, y)

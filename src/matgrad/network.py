@@ -11,6 +11,8 @@ off-by-one translation anywhere.
 
 from __future__ import annotations
 
+import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -18,10 +20,14 @@ from itertools import pairwise
 import numpy as np
 
 from matgrad._validation import (
+    amount,
     choice,
     column_batch,
+    describe,
     finite_array,
+    float_dtype,
     non_negative_float,
+    non_negative_int,
     positive_int,
 )
 from matgrad.functions import (
@@ -88,14 +94,21 @@ class MLP:
     ):
         widths = _check_widths(widths)
         dtype = _check_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(non_negative_int("seed", seed))
         # Variance 1/n_(k-1) keeps every a(k) of order one (LeCun initialization);
         # small random biases make every term of the gradient visible in the checks.
-        W = [
-            rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_out, n_in))
-            for n_in, n_out in pairwise(widths)
-        ]
-        b = [rng.normal(0.0, 0.1, size=(n_out, 1)) for n_out in widths[1:]]
+        try:
+            W = [
+                rng.normal(0.0, 1.0 / math.sqrt(n_in), size=(n_out, n_in))
+                for n_in, n_out in pairwise(widths)
+            ]
+            b = [rng.normal(0.0, 0.1, size=(n_out, 1)) for n_out in widths[1:]]
+        except (MemoryError, ValueError, OverflowError) as error:  # too large for numpy
+            P = sum(n_out * (n_in + 1) for n_in, n_out in pairwise(widths))
+            raise ValueError(
+                f"widths {reprlib.repr(widths)} need P = {amount(P)} parameters "
+                f"({amount(8 * P // 2**30)} GiB in float64): more than numpy can allocate here"
+            ) from error
         self._set_up(
             [w.astype(dtype) for w in W],
             [v.astype(dtype) for v in b],
@@ -197,7 +210,7 @@ class MLP:
 
     def f(self, k: int) -> Activation:
         """The activation of layer ``k``."""
-        return self.output_activation if k == self.l else self.activation
+        return self.output_activation if _check_layer(k, self.l) == self.l else self.activation
 
     @property
     def analytic(self) -> bool:
@@ -228,7 +241,7 @@ class MLP:
         The other arrays are shared, not copied. ``value`` may be complex (complex step).
         """
         current = self.parameter(name, k)
-        value = np.asarray(value)
+        value = finite_array(f"{name}({k})", value, allow_complex=True)
         if value.shape != current.shape:
             raise ValueError(f"{name}({k}) must keep its shape {current.shape}, got {value.shape}")
         W, b = dict(self.W), dict(self.b)
@@ -290,6 +303,7 @@ class MLP:
 
         It comes back in the network's precision, as ``x`` does from :meth:`check_example`.
         """
+        m = positive_int("m (the number of examples)", m)
         y = column_batch("y", y, self.W[self.l].shape[0])
         if y.shape[1] != m:
             raise ValueError(
@@ -307,12 +321,58 @@ class MLP:
         """The precision data is taken in: the network's (a complex copy's real one)."""
         return np.finfo(self.dtype).dtype
 
+    def check_record(self, record) -> ForwardRecord:
+        """Validate that ``record`` is a :class:`ForwardRecord` of this network's shapes.
+
+        Algorithm 6.4 reads ``h(k)`` and ``a(k)`` from Algorithm 6.3's record; a record of
+        another network (other widths or depth) would fail deep inside a matrix product.
+        """
+        if not isinstance(record, ForwardRecord):
+            raise TypeError(
+                "record must be the ForwardRecord that forward(net, x, y) returns, "
+                f"got {describe(record)}"
+            )
+        try:
+            m = record.yhat.shape[1]
+            fits = (
+                sorted(record.h) == list(range(self.l + 1))
+                and sorted(record.a) == list(range(1, self.l + 1))
+                and all(record.h[k].shape == (n, m) for k, n in enumerate(self.widths))
+                and all(record.a[k].shape == record.h[k].shape for k in range(1, self.l + 1))
+            )
+        except (AttributeError, IndexError, TypeError):
+            fits = False
+        if not fits:
+            try:
+                held = "-".join(str(record.h[k].shape[0]) for k in sorted(record.h))
+            except (AttributeError, IndexError, TypeError):
+                held = "something else"
+            raise ValueError(
+                f"record does not fit this network: its h(k) have widths {held}, the network's "
+                f"are {'-'.join(map(str, self.widths))}; pass the record that forward() "
+                "returned for this network"
+            )
+        return record
+
     def penalty(self) -> float:
         """``Ω(θ)``: the regularizer summed over the weight matrices (biases excluded)."""
         return sum(self.regularizer.value(self.W[k]) for k in range(1, self.l + 1))
 
     def reduce(self, per_example: np.ndarray) -> np.ndarray:
         """Combine per-example values into ``L`` (sum or mean over the ``m`` columns)."""
+        if (
+            type(per_example) is not np.ndarray
+            or per_example.ndim == 0
+            or per_example.dtype.char not in "fdFD"  # float32/64, complex64/128
+        ):
+            per_example = finite_array(
+                "L_i (the per-example losses)", per_example, allow_complex=True
+            )
+            if per_example.ndim == 0 or per_example.shape[-1] == 0:
+                raise ValueError(
+                    "L_i (the per-example losses) must be an array with one entry per example "
+                    f"(shape (m,)), got shape {per_example.shape}"
+                )
         total = per_example.sum(axis=-1)
         return total / per_example.shape[-1] if self.reduction == "mean" else total
 
@@ -321,6 +381,13 @@ class MLP:
 
         ``Ω`` does not depend on ``ŷ``, which is why ``λ`` is absent here.
         """
+        n_l = self.W[self.l].shape[0]
+        # Algorithm 6.4 passes its own float arrays (a NaN there is the network's, not an
+        # input's, and must reach the gradients); anything else is validated.
+        if not (_float_matrix(yhat) and yhat.shape[0] == n_l):
+            yhat = column_batch("ŷ", yhat, n_l)
+        if not (_float_matrix(y) and y.shape == yhat.shape):
+            y = self.check_target(y, yhat.shape[1])
         per_example = self.loss.gradient(yhat, y)
         return per_example / yhat.shape[1] if self.reduction == "mean" else per_example
 
@@ -394,7 +461,8 @@ class Gradients:
 
     def parameter(self, name: str, k: int) -> np.ndarray:
         """``∇W(k) J`` or ``∇b(k) J``."""
-        return getattr(self, choice("parameter", name, PARAMETER_NAMES))[k]
+        gradients = getattr(self, choice("parameter", name, PARAMETER_NAMES))
+        return gradients[_check_layer(k, len(gradients))]
 
 
 def forward(net: MLP, x, y) -> ForwardRecord:
@@ -403,7 +471,7 @@ def forward(net: MLP, x, y) -> ForwardRecord:
     ``x`` is one example ``(n_0,)`` / ``(n_0, 1)`` or a minibatch ``(n_0, m)`` with
     examples as columns; ``y`` matches the output, ``(n_l,)`` or ``(n_l, m)``.
     """
-    x, y = net.check_example(x, y)
+    x, y = check_net(net).check_example(x, y)
     W, b, f = net.W, net.b, net.f
     h, a = {0: x}, {}  # h(0) = x
     for k in range(1, net.l + 1):
@@ -427,7 +495,7 @@ def backward(net: MLP, record: ForwardRecord, y) -> Gradients:
     sum of the per-example outer products, and the bias gradient sums ``G``'s columns
     (biases are not regularized, so their ``λ ∇b(k) Ω`` term is zero).
     """
-    y = net.check_target(y, record.m)
+    y = check_net(net).check_target(y, net.check_record(record).m)
     h, a, W, f, lam, Omega = record.h, record.a, net.W, net.f, net.lam, net.regularizer
     W_grad, b_grad, trace = {}, {}, []
 
@@ -448,6 +516,21 @@ def backward(net: MLP, record: ForwardRecord, y) -> Gradients:
     return Gradients(W=W_grad, b=b_grad, trace=trace)
 
 
+def check_net(net) -> MLP:
+    """Return ``net`` if it is an :class:`MLP`, else raise a TypeError saying what came."""
+    if not isinstance(net, MLP):
+        raise TypeError(
+            f"net must be a network, matgrad.MLP(widths) or MLP.from_weights(W, b), "
+            f"got {describe(net)}"
+        )
+    return net
+
+
+def _float_matrix(value) -> bool:
+    """Whether ``value`` is a plain 2-D float32 or float64 array (no subclass, no float16)."""
+    return type(value) is np.ndarray and value.ndim == 2 and value.dtype.char in "fd"
+
+
 def _check_widths(widths) -> list[int]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
         raise TypeError(
@@ -462,23 +545,24 @@ def _check_widths(widths) -> list[int]:
 
 
 def _check_dtype(dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
+    return float_dtype("dtype", dtype)
 
 
 def _check_layer(k, l) -> int:  # noqa: E741 - the book's name for the depth
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= l:
-        raise ValueError(f"layer k must be a whole number in 1..{l}, got {k!r}")
+        raise ValueError(f"layer k must be a whole number in 1..{l}, got {reprlib.repr(k)}")
     return int(k)
 
 
 def _as_layer_list(name, arrays) -> list:
     if isinstance(arrays, dict):
+        keys = list(arrays)
+        whole = all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys)
         expected = list(range(1, len(arrays) + 1))
-        if sorted(arrays) != expected:
-            raise ValueError(f"{name} as a dict must be keyed 1..l, got keys {sorted(arrays)}")
+        if not whole or sorted(keys) != expected:
+            listed = sorted(keys) if whole else sorted(keys, key=repr)
+            zero_based = " (layers are numbered from 1, as in the book)" if 0 in listed else ""
+            raise ValueError(f"{name} as a dict must be keyed 1..l{zero_based}, got keys {listed}")
         return [arrays[k] for k in expected]
     if isinstance(arrays, np.ndarray) or not isinstance(arrays, Sequence):
         raise TypeError(f"{name} must be a list [{name}(1), ..., {name}(l)] of arrays")
