@@ -1,5 +1,7 @@
 """The data behind the widgets, computed without any widget."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,35 @@ def test_impossible_settings_give_a_message_not_an_exception():
     dropped = explore.check_from_settings([3, 4, 2], mistake="dropped_transpose")
     assert dropped.report is None and "dropped transpose" in dropped.message
     zero = explore.check_from_settings(step=0.0)
-    assert "step must be > 0" in zero.message
+    assert "step h must be a finite number > 0" in zero.message
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("step", float("nan"), "step h must be a finite number > 0; got nan"),
+        ("lam", float("nan"), "λ must be a finite number ≥ 0; got nan"),
+        ("lam", -0.1, "λ must be a finite number ≥ 0; got -0.1"),
+        ("activation", None, "choose an activation f"),
+        ("loss", None, "choose a loss L"),
+        ("method", None, "choose a method"),
+        ("mistake", None, "choose a formula for Algorithm 6.4"),
+        ("m", None, "batch size m must be a whole number ≥ 1"),
+        ("seed", 1.5, "seed must be a whole number ≥ 0"),
+    ],
+)
+def test_settings_set_from_code_are_no_check_with_the_books_names(setting, value, message):
+    outcome = explore.check_from_settings(**{setting: value})
+    assert outcome.report is None and outcome.verdict == "NO CHECK"
+    assert message in outcome.message
+
+
+def test_a_check_outcome_has_its_reports_verdict():
+    # The new gradient check has a third verdict; the old one only ``passed``.
+    unresolved = SimpleNamespace(verdict="UNRESOLVED", passed=False)
+    assert explore.CheckOutcome(unresolved).verdict == "UNRESOLVED"
+    assert explore.CheckOutcome(SimpleNamespace(passed=True)).verdict == "PASS"
+    assert explore.CheckOutcome(SimpleNamespace(passed=False)).verdict == "FAIL"
 
 
 def test_softmax_settings_use_one_hot_targets_and_logits():

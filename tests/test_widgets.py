@@ -1,6 +1,7 @@
 """Every widget driven headlessly: set its controls, read what it shows."""
 
 import io
+import re
 
 import matplotlib
 
@@ -10,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import PIL.Image
 import pytest
+import traitlets
 
 from matgrad import explore, plots, widgets
 
@@ -67,20 +69,231 @@ def test_gradient_checker_turns_pass_into_fail_with_a_wrong_formula():
     assert bytes(checker.image.value).startswith(b"\x89PNG")
 
 
-def test_gradient_checker_shows_a_message_and_keeps_the_last_good_state():
+def _verdict_line(summary: str) -> str:
+    """The text of the summary's first paragraph: the verdict line (a FAIL table holds PASS
+    rows), as a reader sees it."""
+    return re.sub(r"<[^>]*>", "", re.search(r"<p[^>]*>(.*?)</p>", summary).group(1))
+
+
+def _no_check_picture(checker) -> bytes:
+    return plots.GradientComparisonFigure().no_check(checker.outcome.message).png()
+
+
+def _comparison_picture(checker) -> bytes:
+    check = checker.outcome.report[checker.parameter.value]
+    return plots.figure_png(plots.plot_gradient_comparison(check))
+
+
+def _assert_no_check(checker, *reason):
+    """The checker shows "no check" and why, and nothing of the check before."""
+    assert checker.verdict == "NO CHECK" and checker.outcome.report is None
+    assert repr(checker).endswith("-> NO CHECK)")
+    summary = checker.summary.value
+    assert "NO CHECK" in summary and "Not possible" in summary
+    for text in reason:
+        assert text in summary
+    for stale in ("PASS", "FAIL", "UNRESOLVED", "largest relative error", "<table"):
+        assert stale not in summary
+    assert checker.picture.check is None and checker.parameter.disabled
+    np.testing.assert_array_equal(_pixels(checker.image.value), _pixels(_no_check_picture(checker)))
+
+
+def _assert_checked(checker, verdict="PASS"):
+    assert checker.verdict == verdict and repr(checker).endswith(f"-> {verdict})")
+    assert _verdict_line(checker.summary.value).startswith(f"{verdict}: largest relative error")
+    assert "NO CHECK" not in checker.summary.value and not checker.parameter.disabled
+    np.testing.assert_array_equal(
+        _pixels(checker.image.value), _pixels(_comparison_picture(checker))
+    )
+
+
+def _set(control, value):
+    return lambda checker: setattr(getattr(checker, control), "value", value)
+
+
+IMPOSSIBLE = {
+    # setting: (before it, the impossible change, what the message says, the way back)
+    "complex step on ReLU": (
+        lambda checker: (_set("seed", 2)(checker), _set("activation", "relu")(checker)),
+        _set("method", "complex"),
+        ("complex step", "ReLU"),
+        _set("method", "central"),
+    ),
+    "a formula that cannot be formed": (
+        None,
+        _set("mistake", "dropped_transpose"),
+        ("dropped transpose fails",),
+        _set("mistake", explore.CORRECT),
+    ),
+    "widths that are not numbers": (
+        None,
+        _set("widths", "3-x"),
+        ("whole numbers",),
+        _set("widths", "3-4-2"),
+    ),
+    "a NaN step": (None, _set("step", float("nan")), ("step h", "nan"), _set("step", 1e-5)),
+    "a NaN λ": (None, _set("lam", float("nan")), ("λ", "nan"), _set("lam", 0.2)),
+    "no activation": (
+        None,
+        _set("activation", None),
+        ("activation f",),
+        _set("activation", "tanh"),
+    ),
+    "no loss": (None, _set("loss", None), ("loss L",), _set("loss", "squared_error")),
+    "no method": (None, _set("method", None), ("choose a method",), _set("method", "forward")),
+    "no formula": (
+        None,
+        _set("mistake", None),
+        ("formula for Algorithm 6.4",),
+        _set("mistake", explore.CORRECT),
+    ),
+}
+
+
+@pytest.mark.parametrize("setting", list(IMPOSSIBLE))
+def test_an_impossible_setting_shows_no_check_and_the_next_possible_one_checks_afresh(setting):
+    before, change, reason, back = IMPOSSIBLE[setting]
     checker = widgets.make_gradient_checker()
-    good = checker.outcome
-    checker.activation.value = "relu"
+    if before:
+        before(checker)
+    _assert_checked(checker, "PASS")
+    passed, picture = checker.outcome, bytes(checker.image.value)
+    change(checker)
+    _assert_no_check(checker, *reason)
+    assert bytes(checker.image.value) != picture
+    checker.seed.value = 3  # another control moved: still no check, and still why
+    _assert_no_check(checker, *reason)
+    back(checker)
+    _assert_checked(checker, "PASS")
+    assert checker.outcome is not passed
+    checker.mistake.value = "h_g_transpose"  # a live check again: it can fail
+    _assert_checked(checker, "FAIL")
+
+
+def test_observers_survive_values_set_from_code_again_and_again():
+    checker = widgets.make_gradient_checker()
+    bad = [
+        (checker.step, float("nan")),
+        (checker.lam, float("nan")),
+        (checker.activation, None),
+        (checker.method, None),
+        (checker.mistake, None),
+        (checker.loss, None),
+    ]
+    for _ in range(3):
+        for control, value in bad:
+            control.value = value  # raised from the observer, before
+            assert checker.verdict == "NO CHECK" and repr(checker).endswith("-> NO CHECK)")
+    for control, value in [(checker.batch, None), (checker.seed, None), (checker.widths, None)]:
+        with pytest.raises(traitlets.TraitError):  # ipywidgets refuses these itself
+            control.value = value
+        assert checker.verdict == "NO CHECK"
+    checker.activation.value = "sigmoid"
+    checker.loss.value = "squared_error"
+    checker.mistake.value = explore.CORRECT
+    checker.lam.value = 0.3
+    assert checker.verdict == "NO CHECK" and "choose a method" in checker.summary.value
+    checker.method.value = "central"  # the step follows the method: no NaN left
+    _assert_checked(checker, "PASS")
+    assert checker.outcome.report.method == "central"
+
+
+def test_a_parameter_set_to_none_from_code_shows_a_parameter_of_the_check():
+    checker = widgets.make_gradient_checker()
+    checker.parameter.value = "b(2)"
+    checker.parameter.value = None
+    assert checker.parameter.value == "W(1)"
+    _assert_checked(checker, "PASS")
+
+
+def test_an_error_inside_the_check_or_the_picture_is_no_check_not_an_exception(monkeypatch):
+    checker = widgets.make_gradient_checker()
+
+    def broken(*args, **kwargs):
+        raise KeyError("W(3)")
+
+    monkeypatch.setattr(explore, "gradient_check", broken)
+    for seed in (1, 2):
+        checker.seed.value = seed
+        _assert_no_check(checker, "KeyError", "W(3)")
+    monkeypatch.undo()
+    checker.seed.value = 3
+    _assert_checked(checker, "PASS")
+    monkeypatch.setattr(checker.picture, "update", broken)
+    checker.parameter.value = "b(1)"
+    _assert_no_check(checker, "KeyError")
+    monkeypatch.undo()
+    checker.seed.value = 4
+    _assert_checked(checker, "PASS")
+
+
+class _Like:
+    """A report or parameter check of the new gradient check: the same, with ``changes``."""
+
+    def __init__(self, original, **changes):
+        self._original = original
+        self.__dict__.update(changes)
+
+    def __getattr__(self, name):
+        return getattr(self._original, name)
+
+    def __getitem__(self, name):
+        return next(check for check in self.checks if check.name == name)
+
+
+UNRESOLVED_SUMMARY = "UNRESOLVED: W(1) is below what central differences resolve; try complex step"
+
+
+def _unresolved(report):
+    """``report`` as the new gradient check reports a gradient it cannot resolve in W(1)."""
+    checks = [
+        _Like(check, verdict="UNRESOLVED" if check.name == "W(1)" else "PASS", passed=False)
+        for check in report.checks
+    ]
+    rows = [
+        (c.name, "×".join(map(str, c.shape)), f"{c.rel_error:.0e}", "1e-07", c.verdict)
+        for c in checks
+    ]
+    return _Like(
+        report,
+        verdict="UNRESOLVED",
+        passed=False,
+        checks=checks,
+        rows=lambda: rows,
+        summary=lambda: UNRESOLVED_SUMMARY,
+    )
+
+
+def test_an_unresolved_check_is_shown_in_amber_with_its_summary_never_green(monkeypatch):
+    real = explore.gradient_check
+    monkeypatch.setattr(explore, "gradient_check", lambda *a, **k: _unresolved(real(*a, **k)))
+    checker = widgets.make_gradient_checker()
+    assert checker.verdict == "UNRESOLVED" and checker.outcome.verdict == "UNRESOLVED"
+    assert repr(checker).endswith("-> UNRESOLVED)")
+    summary = checker.summary.value
+    assert "#8c510a" in summary and "#1a9850" not in summary
+    assert UNRESOLVED_SUMMARY in summary
+    assert "<th>tolerance</th>" in summary  # the new report's rows have five columns
+    assert _verdict_line(summary).startswith("UNRESOLVED: largest relative error")
+    assert checker.picture.figure._suptitle.get_text() == "W(1) (4×3): UNRESOLVED"
+    checker.parameter.value = "b(1)"
+    assert checker.picture.figure._suptitle.get_text() == "b(1) (4×1): PASS"
     checker.method.value = "complex"
-    assert "Not possible" in checker.summary.value and "ReLU" in checker.summary.value
-    assert checker.outcome is not None and checker.outcome.report.passed
-    checker.widths.value = "3-x"
-    assert "whole numbers" in checker.summary.value
-    checker.widths.value = "3-4-2"
-    checker.activation.value = "tanh"
-    assert checker.verdict == "PASS" and checker.outcome is not good
-    checker.mistake.value = "dropped_transpose"
-    assert "dropped transpose fails" in checker.summary.value
+    checker.activation.value = "relu"
+    _assert_no_check(checker, "ReLU")
+
+
+def test_the_comparison_picture_leaves_nan_and_inf_out_of_its_scales():
+    check = explore.check_from_settings([3, 3, 3]).report["W(1)"]
+    claimed = check.claimed.copy()
+    claimed[0, 0], claimed[1, 1] = np.nan, np.inf
+    broken = _Like(check, claimed=claimed, rel_error=np.inf, verdict="FAIL", passed=False)
+    picture = plots.GradientComparisonFigure().update(broken)
+    extent = np.max(np.abs(check.numerical))
+    assert picture.images[1].get_clim() == pytest.approx((-extent, extent), rel=0.5)
+    assert np.isfinite(picture.images[2].get_clim()).all()
+    assert bytes(picture.png()).startswith(b"\x89PNG")
+    assert picture.shows(broken) and not picture.shows(check)
 
 
 def test_changing_the_method_resets_the_step_to_its_theoretical_best():
@@ -117,7 +330,14 @@ def test_text_reprs_are_short_and_describe_the_state():
         "ShapeExplorer(widths 3-4-2, m = 1, k = 1: g h(k-1)ᵀ fits)"
     )
     assert repr(widgets.make_backward_stepper()).startswith("BackwardStepper(line 1 of")
-    assert repr(widgets.make_gradient_checker()).endswith("-> PASS)")
+    checker = widgets.make_gradient_checker()
+    assert repr(checker).endswith("-> PASS)")
+    checker.activation.value = "relu"
+    checker.method.value = "complex"  # no check: never the last verdict
+    assert repr(checker) == (
+        "GradientChecker(3-4-2, relu, complex differences, formula: none: the book's formula"
+        " -> NO CHECK)"
+    )
     assert "chosen step 1e-05" in repr(widgets.make_step_size_explorer())
 
 

@@ -13,6 +13,7 @@ static figure and a widget's picture of the same data look the same.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from matgrad.chapter_plots import plot_step_errors, pyplot
+from matgrad.explore import verdict_of
 from matgrad.gradient_check import ParameterCheck
 from matgrad.shapes import LayerShapes, Verdict
 
@@ -176,9 +178,10 @@ class GradientComparisonFigure(LiveFigure):
 
     The first two share one colour scale, symmetric about zero, so equal numbers look equal;
     the difference has its own symmetric scale (it is many orders of magnitude smaller when
-    the check passes). A wrongly shaped claim is reported in its panel instead of drawn.
-    The axes and both colourbars are made once; ``update(check)`` swaps the data, the
-    scales and the titles.
+    the check passes). A wrongly shaped claim is reported in its panel instead of drawn;
+    NaN and inf entries are left out of the colour scales. The axes and both colourbars are
+    made once; ``update(check)`` swaps the data, the scales and the titles, and
+    ``no_check(reason)`` hides them all and says that there is no check to show.
     """
 
     def __init__(self, fig=None):
@@ -206,7 +209,8 @@ class GradientComparisonFigure(LiveFigure):
         self.difference_cell = self.axes[2].get_position(original=True)
         self.difference_bar = figure.colorbar(self.images[2], ax=self.axes[2], shrink=0.8)
         self.difference_beside_bar = self.axes[2].get_position(original=True)
-        figure.colorbar(self.images[1], ax=self.axes[:2], shrink=0.8)
+        self.shared_bar = figure.colorbar(self.images[1], ax=self.axes[:2], shrink=0.8)
+        self.notice = figure.text(0.5, 0.45, "", ha="center", va="center", visible=False)
         self.check = None
 
     def shows(self, check: ParameterCheck) -> bool:
@@ -214,10 +218,10 @@ class GradientComparisonFigure(LiveFigure):
         shown = self.check
         return (
             shown is not None
-            and (shown.name, shown.shape, shown.rel_error, shown.passed)
-            == (check.name, check.shape, check.rel_error, check.passed)
-            and np.array_equal(shown.claimed, check.claimed)
-            and np.array_equal(shown.numerical, check.numerical)
+            and (shown.name, shown.shape, shown.rel_error, verdict_of(shown))
+            == (check.name, check.shape, check.rel_error, verdict_of(check))
+            and np.array_equal(shown.claimed, check.claimed, equal_nan=True)
+            and np.array_equal(shown.numerical, check.numerical, equal_nan=True)
         )
 
     def _panel(self, index: int, data: np.ndarray | None):
@@ -235,15 +239,34 @@ class GradientComparisonFigure(LiveFigure):
         image.set_data(data)
         image.set_extent((-0.5, columns - 0.5, rows - 0.5, -0.5))
 
+    def _show_panels(self, shown: bool):
+        """Show (or hide) the three panels and the shared colourbar; the no-check notice is
+        shown exactly when they are not. The difference colourbar is left to ``update``."""
+        for ax in (*self.axes, self.shared_bar.ax):
+            ax.set_visible(shown)
+        if not shown:
+            self.difference_bar.ax.set_visible(False)
+        self.notice.set_visible(not shown)
+
+    def no_check(self, reason: str = "") -> GradientComparisonFigure:
+        """A picture that shows no check: every panel hidden, "no check" and ``reason``."""
+        self._show_panels(False)
+        lines = textwrap.wrap(reason, 90, max_lines=4, placeholder=" …")
+        self.notice.set_text("\n".join(["Nothing was checked with these settings.", *lines]))
+        self.figure.suptitle("no check", fontsize=11)
+        self.check = None
+        return self
+
     def update(self, check: ParameterCheck) -> GradientComparisonFigure:
         """Redraw for one parameter's check; returns ``self``."""
-        numerical = check.numerical
-        claimed = check.claimed
+        self._show_panels(True)
+        numerical = np.asarray(check.numerical)
+        claimed = np.asarray(check.claimed)
         shape = "×".join(map(str, check.shape))
         same_shape = claimed.shape == numerical.shape
-        scale = np.max(np.abs(numerical), initial=0.0)
+        scale = _largest(numerical)
         if same_shape:
-            scale = max(scale, np.max(np.abs(claimed), initial=0.0))
+            scale = max(scale, _largest(claimed))
         # One norm for both panels: setting it on one rescales the other and their colourbar.
         self.images[1].set_clim(-(scale or 1.0), scale or 1.0)
         self._panel(0, np.atleast_2d(claimed) if same_shape else None)
@@ -255,7 +278,7 @@ class GradientComparisonFigure(LiveFigure):
         if same_shape:
             difference = np.atleast_2d(claimed - numerical)
             self._panel(2, difference)
-            extent = np.max(np.abs(difference), initial=0.0) or 1.0
+            extent = _largest(difference) or 1.0
             self.images[2].set_clim(-extent, extent)
         else:
             self._panel(2, None)
@@ -267,10 +290,15 @@ class GradientComparisonFigure(LiveFigure):
             f"difference (rel. error {check.rel_error:.0e})" if same_shape else "shapes differ"
         )
         self.axes[2].set_title(difference_title, fontsize=9)
-        verdict = "PASS" if check.passed else "FAIL"
-        self.figure.suptitle(f"{check.name} ({shape}): {verdict}", fontsize=11)
+        self.figure.suptitle(f"{check.name} ({shape}): {verdict_of(check)}", fontsize=11)
         self.check = check
         return self
+
+
+def _largest(values: np.ndarray) -> float:
+    """The largest finite ``|value|`` (0 when there is none): a colour scale's extent."""
+    magnitudes = np.abs(values)
+    return float(np.max(magnitudes, where=np.isfinite(magnitudes), initial=0.0))
 
 
 def plot_gradient_comparison(check: ParameterCheck, *, fig=None):

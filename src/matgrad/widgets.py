@@ -12,6 +12,7 @@ slow to follow a slider in Pyodide.
 from __future__ import annotations
 
 import html
+import numbers
 
 import ipywidgets as w
 import numpy as np
@@ -24,6 +25,18 @@ from matgrad.network import ALGORITHM_6_4
 
 STYLE = {"description_width": "initial"}
 WIDE = w.Layout(width="320px")
+# The gradient checker's verdict line: never green unless every parameter passed. Amber for
+# UNRESOLVED is dark enough (#8c510a, 6.7:1 on white) to read as text.
+VERDICT_COLOURS = {
+    "PASS": "#1a9850",
+    "FAIL": "#b2182b",
+    "UNRESOLVED": "#8c510a",
+    explore.NO_CHECK: "#4d4d4d",
+}
+ROW_HEADERS = {
+    4: ("parameter", "shape", "rel. error", "verdict"),
+    5: ("parameter", "shape", "rel. error", "tolerance", "verdict"),
+}
 
 
 def _message(text: str) -> str:
@@ -153,7 +166,15 @@ class BackwardStepper(w.VBox):
 
 
 class GradientChecker(w.VBox):
-    """Backprop against finite differences, live; a switch swaps in a tempting wrong formula."""
+    """Backprop against finite differences, live; a switch swaps in a tempting wrong formula.
+
+    ``verdict`` is what the widget shows: ``PASS``, ``FAIL``, ``UNRESOLVED`` (the differences
+    cannot resolve the gradient; a report of the new gradient check), or ``NO CHECK`` when the
+    settings cannot be checked (complex step on ReLU, a formula that cannot be formed, bad
+    widths, a ``None`` or NaN value set from code). Without a check the widget shows why, and
+    neither its text, its ``repr`` nor its picture keeps the last verdict; the next setting
+    that can be checked is checked afresh. No exception escapes an observer.
+    """
 
     def __init__(self):
         self.widths = w.Text("3-4-2", description="widths n_0-…-n_l", style=STYLE)
@@ -191,7 +212,7 @@ class GradientChecker(w.VBox):
             control.observe(self.update, names="value")
         self.widths.observe(self.update, names="value")
         self.method.observe(self._method_changed, names="value")
-        self.parameter.observe(self._draw, names="value")
+        self.parameter.observe(self._parameter_changed, names="value")
         super().__init__(
             [
                 w.HBox([self.widths, self.activation, self.loss]),
@@ -206,12 +227,13 @@ class GradientChecker(w.VBox):
         self.update()
 
     def _method_changed(self, change):
-        self.step.value = default_step(self.method.value)  # triggers update
+        if self.method.value in METHODS:
+            self.step.value = default_step(self.method.value)  # triggers update
         self.update()
 
     @property
     def verdict(self) -> str:
-        return self.outcome.verdict if self.outcome else "NO CHECK"
+        return self.outcome.verdict if self.outcome else explore.NO_CHECK
 
     def __repr__(self) -> str:
         return (
@@ -219,13 +241,13 @@ class GradientChecker(w.VBox):
             f"{self.method.value} differences, formula: {self.mistake.value} -> {self.verdict})"
         )
 
-    def update(self, change=None):
+    def _check(self) -> explore.CheckOutcome:
+        """The check of the settings shown now (an outcome without a report if impossible)."""
         try:
             widths = explore.parse_widths(self.widths.value)
-        except ValueError as error:
-            self.summary.value = _message(str(error)) + self._last_good()
-            return
-        outcome = explore.check_from_settings(
+        except (ValueError, TypeError) as error:
+            return explore.CheckOutcome(None, str(error), self.mistake.value)
+        return explore.check_from_settings(
             widths,
             activation=self.activation.value,
             loss=self.loss.value,
@@ -236,34 +258,78 @@ class GradientChecker(w.VBox):
             step=self.step.value,
             mistake=self.mistake.value,
         )
-        if outcome.report is None:
-            self.summary.value = _message(outcome.message) + self._last_good()
-            return
-        self.outcome = outcome
-        report = outcome.report
-        colour = "#1a9850" if report.passed else "#b2182b"
-        rows = "".join(
-            f"<tr><td>{n}</td><td>{s}</td><td>{e}</td><td>{v}</td></tr>"
-            for n, s, e, v in report.rows()
+
+    def update(self, change=None):
+        # Whatever happens, the widget ends showing this check or "no check", never the last.
+        try:
+            self.outcome = self._check()
+            if self.outcome.report is None:
+                self._show_no_check(self.outcome.message)
+            else:
+                self._show(self.outcome.report)
+        except Exception as error:
+            self._stopped(error)
+
+    def _stopped(self, error: Exception):
+        """An observer must not raise: an unexpected error becomes "no check" and says why."""
+        message = f"the check stopped with {type(error).__name__}: {error}"
+        self.outcome = explore.CheckOutcome(None, message, self.mistake.value)
+        self._show_no_check(message)
+
+    def _show(self, report):
+        verdict = explore.verdict_of(report)
+        colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[explore.NO_CHECK])
+        largest = max((check.rel_error for check in report.checks), default=0.0)
+        tolerance = getattr(report, "tolerance", None)  # one for all: the old report's
+        limit = f", tolerance {tolerance:.0e}" if isinstance(tolerance, numbers.Real) else ""
+        rows = report.rows()
+        header = ROW_HEADERS.get(len(rows[0]) if rows else 4, ROW_HEADERS[4])
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+            for row in rows
         )
-        verdict = "PASS" if report.passed else "FAIL"
+        detail = ""
+        if verdict == "UNRESOLVED":
+            detail = f'<p style="color:{colour}">{html.escape(report.summary())}</p>'
         self.summary.value = (
             f'<p style="font-size:1.2em;color:{colour}"><b>{verdict}</b>: largest relative '
-            f"error {report.max_rel_error:.0e}, tolerance {report.tolerance:.0e}</p>"
-            "<table><tr><th>parameter</th><th>shape</th><th>rel. error</th><th>verdict</th></tr>"
-            f"{rows}</table>"
+            f"error {largest:.0e}{limit}</p>"
+            + detail
+            + "<table><tr>"
+            + "".join(f"<th>{name}</th>" for name in header)
+            + f"</tr>{cells}</table>"
         )
         names = [check.name for check in report.checks]
         keep = self.parameter.value if self.parameter.value in names else names[0]
+        self.parameter.disabled = False
         self.parameter.options = names
         self.parameter.value = keep
         self._draw()
 
-    def _last_good(self) -> str:
-        return "<p>(showing the last check that ran)</p>" if self.outcome else ""
+    def _show_no_check(self, message: str):
+        colour = VERDICT_COLOURS[explore.NO_CHECK]
+        self.summary.value = (
+            f'<p style="font-size:1.2em;color:{colour}"><b>{explore.NO_CHECK}</b></p>'
+            + _message(message or "these settings cannot be checked")
+        )
+        self.parameter.disabled = True
+        try:
+            self.image.value = self.picture.no_check(message).png()
+        except Exception:
+            self.image.value = b""  # no picture rather than the last check's
+
+    def _parameter_changed(self, change):
+        try:
+            self._draw()
+        except Exception as error:
+            self._stopped(error)
 
     def _draw(self, change=None):
-        if self.outcome is None or self.parameter.value is None:
+        if self.outcome is None or self.outcome.report is None:
+            return  # no check: the picture says so already
+        names = [check.name for check in self.outcome.report.checks]
+        if self.parameter.value not in names:  # e.g. None, set from code
+            self.parameter.value = names[0]  # draws, through this observer
             return
         check = self.outcome.report[self.parameter.value]
         # A method change updates twice (the step follows it); the second shows the same check.
