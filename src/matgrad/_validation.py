@@ -107,11 +107,7 @@ def _refuse_non_finite(name: str, array: np.ndarray) -> None:
 def finite_array(name: str, value, *, allow_complex: bool = False) -> np.ndarray:
     """Convert ``value`` to a float (or complex) array, refusing NaN, inf and non-numbers.
 
-    Array-likes (lists, tuples, integer and boolean arrays) are converted with
-    ``np.asarray`` (integers and booleans to float64). Refused with a message in terms of
-    ``name``: ``np.matrix`` and masked arrays (which would silently compute something
-    else), float16 and other precisions matgrad does not compute in, arrays of Python
-    objects or text, ragged lists, complex numbers unless ``allow_complex``, NaN and inf.
+    :func:`numeric_array`, and then NaN and inf refused too.
     """
     if type(value) is np.ndarray and value.dtype in _FLOATS:
         # The common case, kept cheap: a float array whose sum is finite has no NaN or inf
@@ -119,6 +115,21 @@ def finite_array(name: str, value, *, allow_complex: bool = False) -> np.ndarray
         if not math.isfinite(value.sum()):
             _refuse_non_finite(name, value)
         return value
+    array = numeric_array(name, value, allow_complex=allow_complex)
+    _refuse_non_finite(name, array)
+    return array
+
+
+def numeric_array(name: str, value, *, allow_complex: bool = False) -> np.ndarray:
+    """Convert ``value`` to a float (or complex) array, refusing what is not one.
+
+    Array-likes (lists, tuples, integer and boolean arrays) are converted with
+    ``np.asarray`` (integers and booleans to float64). Refused with a message in terms of
+    ``name``: ``np.matrix`` and masked arrays (which would silently compute something
+    else), float16 and other precisions matgrad does not compute in, arrays of Python
+    objects or text, ragged lists, complex numbers unless ``allow_complex``. NaN and inf
+    pass (a claimed gradient with a NaN is a wrong answer to report, not bad input).
+    """
     _refuse_array_subclass(name, value)
     if isinstance(value, _NOT_ARRAYS) or callable(value):
         raise TypeError(
@@ -137,8 +148,14 @@ def finite_array(name: str, value, *, allow_complex: bool = False) -> np.ndarray
     _refuse_dtype(name, array, allow_complex)
     if array.dtype.kind in "biu":
         array = array.astype(np.float64)
-    _refuse_non_finite(name, array)
     return array
+
+
+def boolean(name: str, value) -> bool:
+    """Return ``value`` if it is True or False (a string such as "no" is not)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
 
 
 def float_dtype(name: str, dtype) -> np.dtype:

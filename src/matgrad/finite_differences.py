@@ -19,7 +19,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from matgrad._validation import choice, finite_array, positive_float, positive_int
+from matgrad._validation import (
+    boolean,
+    choice,
+    describe,
+    finite_array,
+    float_dtype,
+    positive_float,
+    positive_int,
+)
+from matgrad.network import check_net
 
 METHODS = ("forward", "central", "complex")
 
@@ -37,7 +46,7 @@ def default_step(method: str, dtype=np.float64) -> float:
     derivatives are of order one (Nocedal & Wright, *Numerical Optimization*, §8.1).
     """
     choice("method", method, METHODS)
-    eps = float(np.finfo(np.dtype(dtype)).eps)
+    eps = float(np.finfo(float_dtype("dtype", dtype)).eps)
     return {"forward": eps ** (1 / 2), "central": eps ** (1 / 3), "complex": COMPLEX_STEP}[method]
 
 
@@ -82,6 +91,8 @@ def numerical_gradient(
     not analytic, and any ``f`` that drops the imaginary part it was given.
     """
     choice("method", method, METHODS)
+    if not callable(f):
+        raise TypeError(f"f must be a function of the array X returning J, got {describe(f)}")
     X = finite_array("X", X)
     step = check_step(method, step, X.dtype)
     if method == "complex" and not getattr(f, "analytic", True):
@@ -91,12 +102,12 @@ def numerical_gradient(
         )
     gradient = np.empty(X.shape, dtype=X.dtype)
     if method == "forward":
-        f_X = f(X)
+        f_X = _scalar(f, X)
     for index in np.ndindex(X.shape):
         if method == "complex":
             perturbed = X.astype(complex_dtype(X.dtype))
             perturbed[index] += 1j * step
-            value = f(perturbed)
+            value = _scalar(f, perturbed)
             if not np.iscomplexobj(value):
                 raise ValueError(
                     "complex step needs f to carry the imaginary part through; f returned "
@@ -107,12 +118,21 @@ def numerical_gradient(
         plus = X.copy()
         plus[index] += step
         if method == "forward":
-            gradient[index] = (f(plus) - f_X) / step
+            gradient[index] = (_scalar(f, plus) - f_X) / step
         else:
             minus = X.copy()
             minus[index] -= step
-            gradient[index] = (f(plus) - f(minus)) / (2 * step)
+            gradient[index] = (_scalar(f, plus) - _scalar(f, minus)) / (2 * step)
     return gradient
+
+
+def _scalar(f, X):
+    """``f(X)``, which must be one number (the cost ``J``)."""
+    value = f(X)
+    kind = np.asarray(value).dtype.kind
+    if np.ndim(value) != 0 or kind not in "biufc":
+        raise ValueError(f"f must return one number J, got {describe(value)}")
+    return value
 
 
 class ParameterCost:
@@ -123,7 +143,7 @@ class ParameterCost:
     """
 
     def __init__(self, net, x, y, name: str, k: int):
-        self.net, self.name, self.k = net, name, k
+        self.net, self.name, self.k = check_net(net), name, k
         self.x, self.y = net.check_example(x, y)
         net.parameter(name, k)  # validates name and k
         reasons = net.non_analytic_reasons()
@@ -153,7 +173,7 @@ def parameter_gradient(
     loop :func:`numerical_gradient` over :class:`ParameterCost`. Both give the same
     gradient to rounding.
     """
-    if batched:
+    if boolean("batched", batched):
         return batched_parameter_gradient(
             net, x, y, name, k, method=method, step=step, memory=memory
         )
@@ -179,12 +199,18 @@ def batched_parameter_gradient(
     :func:`cost_changes`; ``record`` may pass the unperturbed
     :class:`~matgrad.ForwardRecord` to skip recomputing it.
     """
+    check_net(net)
     choice("method", method, METHODS)
     x, y = net.check_example(x, y)
     parameter = net.parameter(name, k)
     step = check_step(method, step, net.dtype)
     if record is None:
         record = net.forward(x, y)
+    elif net.check_record(record).m != x.shape[1]:
+        raise ValueError(
+            f"record holds {record.m} examples but x holds {x.shape[1]}: pass the record of "
+            "forward(net, x, y) for these x and y"
+        )
     entries = np.arange(parameter.size)
     if method == "complex":
         (change,), _ = cost_changes(net, record, y, name, k, entries, [1j * step], memory=memory)
@@ -300,45 +326,6 @@ def regularizer_terms(net, k: int) -> np.ndarray:
             "the terms, so they must agree"
         )
     return terms
-
-
-def rounding_error(net, record, y, *, whole_cost: bool = False) -> float:
-    """A first-order bound on the rounding error of one evaluation of the loss ``L``.
-
-    A running error bound (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.3)
-    carried through Algorithm 6.3 in ``record``'s precision, ``ε`` its machine epsilon::
-
-        e_a(k) = n_(k-1) ε (|b(k)| + |W(k)| |h(k-1)|) + |W(k)| e_h(k-1)    a sum of n_(k-1) terms
-        e_h(k) = |f'(a(k))| e_a(k) + ε (|h(k)| + 1)                        f, to about one ulp
-        e_L    = Σ_j |∂L/∂ŷ_j| e_ŷ_j + (n_l + 2) ε (|L| + Σ_j |y_j| (2|ŷ_j| + |y_j| + log n_l + 1))
-
-    per example, combined over the ``m`` examples as ``L`` is. The error of ``ŷ`` matters
-    near a good fit: ``ŷ − y`` is then a small difference of large numbers. A difference
-    quotient divides this by its step. ``whole_cost`` adds what an evaluation of the whole
-    ``J`` also rounds (the sum over examples and ``λΩ``), as the reference loop evaluates it;
-    :func:`cost_changes` evaluates only the change.
-    """
-    eps = float(np.finfo(record.h[0].dtype).eps)
-    error = np.zeros_like(record.h[0])
-    for k in range(1, net.l + 1):
-        W, h = np.abs(net.W[k]), np.abs(record.h[k - 1])
-        magnitude = np.abs(net.b[k]) + W @ h
-        error_a = net.W[k].shape[1] * eps * magnitude + W @ error
-        f = net.f(k)
-        error = np.abs(f.derivative(record.a[k])) * error_a + eps * (np.abs(record.h[k]) + 1)
-    yhat = record.yhat
-    n_l = yhat.shape[0]
-    slope = np.abs(net.loss.gradient(yhat, y))
-    losses = np.abs(net.loss.value(yhat, y))
-    own = losses + (np.abs(y) * (2 * np.abs(yhat) + np.abs(y) + np.log(n_l) + 1)).sum(axis=0)
-    per_example = (slope * error).sum(axis=0) + (n_l + 2) * eps * own
-    total = per_example.sum()
-    if whole_cost:
-        total += record.m * eps * losses.sum()
-        if net.lam > 0:
-            count = sum(net.W[k].size for k in range(1, net.l + 1))
-            total += count * eps * net.lam * abs(record.penalty)
-    return float(total / record.m if net.reduction == "mean" else total)
 
 
 def _perturbed_losses(net, record, y, k, rows, row_shifts, cols, dtype):

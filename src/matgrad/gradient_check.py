@@ -12,11 +12,12 @@ methods, and dividing by it would raise false alarms on correct code.
 
 A check must never say PASS when it cannot tell, so each parameter gets one of three
 verdicts. Alongside ``N`` the check bounds what it cannot see, the **uncertainty** ``u``
-(relative, like the error): the rounding and truncation error of the differences (see
-:func:`~matgrad.finite_differences.rounding_error`; truncation is estimated from a second
-difference at twice the step), and the rounding error that computing ``A`` itself makes
-(measured by running Algorithm 6.4 in the other precision, see :func:`backprop_rounding`).
-With ``τ`` the method's tolerance and the parameter's tolerance ``t = τ + u``:
+(relative, like the error): the rounding error of the differences (a running error bound,
+:mod:`matgrad.rounding`) and their truncation error (estimated from a second difference at
+twice the step), and the rounding error that computing ``A`` itself makes (bounded the
+same way in float64, measured against float64 for a float32 network, see
+:func:`backprop_rounding`). With ``τ`` the method's tolerance and the parameter's
+tolerance ``t = τ + u``:
 
 * **FAIL** when ``rel > t``: ``A`` is further from ``N`` than any correct gradient can be;
 * **UNRESOLVED** otherwise, when ``u >`` :data:`RESOLUTION`: the differences cannot tell a
@@ -25,8 +26,8 @@ With ``τ`` the method's tolerance and the parameter's tolerance ``t = τ + u``:
 * **PASS** otherwise: ``A`` agrees with the true gradient to within ``τ + 2u``.
 
 A float32 network is checked against differences of a float64 copy of it (as
-``torch.autograd.gradcheck`` insists on double precision), and its tolerance includes the
-measured float32 rounding of Algorithm 6.4. An unresolved parameter is checked again, where
+``torch.autograd.gradcheck`` insists on double precision), and its tolerance includes
+float32's rounding of Algorithm 6.4. An unresolved parameter is checked again, where
 possible, by a method that can resolve it: complex step when ``J`` is analytic.
 """
 
@@ -39,7 +40,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matgrad._validation import choice, finite_array, positive_int
+from matgrad._validation import (
+    boolean,
+    choice,
+    describe,
+    finite_array,
+    float_dtype,
+    non_negative_int,
+    numeric_array,
+    positive_int,
+)
 from matgrad.finite_differences import (
     MEMORY_BUDGET,
     METHODS,
@@ -48,9 +58,10 @@ from matgrad.finite_differences import (
     cost_changes,
     default_step,
     numerical_gradient,
-    rounding_error,
     scaled_step,
 )
+from matgrad.network import check_net
+from matgrad.rounding import cost_rounding, derivative_rounding
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 
@@ -75,14 +86,9 @@ so that a gradient off by 5 % never passes; above it a check says UNRESOLVED.
 """
 
 BACKPROP_MARGIN = 4
-"""How many times the measured rounding of Algorithm 6.4 a claimed gradient may carry.
+"""How many times the measured float32 rounding of Algorithm 6.4 a claimed gradient may carry.
 
 Another implementation of the same formulas rounds differently; by a small factor."""
-
-ROUNDING_FLOOR = 10
-"""In units of ``ε`` times the largest gradient entry: the least rounding ascribed to any
-entry of a claimed gradient, or of a complex-step one. Backprop rounds ``f'(a) = 1 − tanh²a``
-to 0 for a saturated unit, where complex step finds the exact, tiny, true value."""
 
 PROGRESS_WORK = 2e9
 """Multiply-adds above which a check shows a progress bar (about two seconds of work)."""
@@ -95,7 +101,7 @@ def default_tolerance(method: str, dtype=np.float64) -> float:
     ``in_float64=False``.
     """
     choice("method", method, METHODS)
-    return TOLERANCES[(method, np.dtype(dtype))]
+    return TOLERANCES[(method, float_dtype("dtype", dtype))]
 
 
 def relative_error(A, N) -> float:
@@ -181,6 +187,8 @@ class GradientCheckReport:
         return self.verdict == PASS
 
     def __getitem__(self, name: str) -> ParameterCheck:
+        if not isinstance(name, str):
+            raise TypeError(f"a report is indexed by a parameter's name like 'W(1)', got {name!r}")
         for check in self.checks:
             if check.name == name:
                 return check
@@ -284,11 +292,12 @@ def gradient_check(
     ``batched=False`` uses the one-entry-at-a-time reference loop; ``progress`` shows a
     progress bar (``None``: only for a large check).
     """
+    check_net(net)
     choice("method", method, METHODS)
     batched, in_float64, resolve = (
-        _flag("batched", batched),
-        _flag("in_float64", in_float64),
-        _flag("resolve", resolve),
+        boolean("batched", batched),
+        boolean("in_float64", in_float64),
+        boolean("resolve", resolve),
     )
     x, y = net.check_example(x, y)
     work = net.astype(np.float64) if in_float64 else net
@@ -304,11 +313,11 @@ def gradient_check(
     )
     if sample is not None:
         sample = positive_int("sample", sample)
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     claimed = _claimed_gradients(net, x, y, gradients)
     rounding = backprop_rounding(net, x, y)
     xw, yw = x.astype(work.dtype), y.astype(work.dtype)
     record = work.forward(xw, yw)
-    rng = np.random.default_rng(seed)
     entries = {}
     for name, k in net.parameters():
         size = net.parameter(name, k).size
@@ -321,13 +330,9 @@ def gradient_check(
             key: differences.gradient(*key, method, step, entries[key], advance)
             for key in net.parameters()
         }
-    largest = max(float(np.max(np.abs(N), initial=0.0)) for N, *_ in numerical.values())
-    # The least rounding any claimed entry may carry: backprop cannot resolve a gradient
-    # below about ε times the largest one (a saturated unit's f'(a) rounds to 0).
-    floor = ROUNDING_FLOOR * float(np.finfo(net.dtype).eps) * largest
     checks = []
     for (name, k), (N, error, used_step, crossed) in numerical.items():
-        bounds = _Bounds(error, BACKPROP_MARGIN * rounding[name, k], floor, str(net.dtype))
+        bounds = _Bounds(error, rounding[name, k])
         check = _judge(
             f"{name}({k})",
             net.parameter(name, k).shape,
@@ -353,29 +358,23 @@ def gradient_check(
 
 
 def backprop_rounding(net, x, y) -> dict[tuple[str, int], float]:
-    """How far rounding moves Algorithm 6.4's result here: ``max|∇θ J|`` error per parameter.
+    """How far rounding may move Algorithm 6.4's result here, per parameter array.
 
-    Measured, not assumed: Algorithm 6.4 runs again on a copy of the network in the other
-    precision. For a float32 network the float64 result is the reference, so the difference
-    *is* float32's rounding; for a float64 network the float32 result's difference is scaled
-    by ``ε64/ε32`` (to first order, rounding errors are proportional to ``ε``). ``x`` and
-    ``y`` must already have the network's dtype.
+    For a float32 network, measured: Algorithm 6.4 runs again on a float64 copy, and the
+    difference *is* float32's rounding of it; times :data:`BACKPROP_MARGIN`, for claimed
+    gradients computed another way. For a float64 network, with no wider precision at hand,
+    bounded: :func:`~matgrad.rounding.derivative_rounding`. ``x`` and ``y`` must already
+    have the network's dtype.
     """
-    other = net.astype(np.float32 if net.dtype == np.float64 else np.float64)
-    with np.errstate(all="ignore"):
-        mine = net.gradients(x, y)
-        theirs = other.gradients(x.astype(other.dtype), y.astype(other.dtype))
-    scale = 1.0
     if net.dtype == np.float64:
-        scale = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
+        return derivative_rounding(net, net.forward(x, y), y)
+    mine = net.gradients(x, y)
+    theirs = net.astype(np.float64).gradients(x.astype(np.float64), y.astype(np.float64))
     result = {}
     for name, k in net.parameters():
-        difference = np.abs(
-            mine.parameter(name, k).astype(np.float64)
-            - theirs.parameter(name, k).astype(np.float64)
-        )
+        difference = np.abs(mine.parameter(name, k) - theirs.parameter(name, k))
         largest = float(np.max(difference, initial=0.0))
-        result[name, k] = scale * largest if math.isfinite(largest) else math.inf
+        result[name, k] = BACKPROP_MARGIN * largest if math.isfinite(largest) else math.inf
     return result
 
 
@@ -383,15 +382,16 @@ class _Differences:
     """The numerical gradient of one parameter, and the bound on its error, for a method.
 
     For forward and central differences the bound is the rounding error of the cost
-    (:func:`~matgrad.finite_differences.rounding_error`) divided by the step, plus the
-    change from the same difference at twice the step (its truncation error, estimated as
-    in Richardson extrapolation). Complex step subtracts nothing and needs no step of any
-    size: its error is left to the floor on rounding.
+    (:func:`~matgrad.rounding.cost_rounding`) divided by the step, plus the change from the
+    same difference at twice the step (its truncation error, estimated as in Richardson
+    extrapolation). Complex step subtracts nothing and has no truncation error at its tiny
+    step; it rounds like backprop does (:func:`~matgrad.rounding.derivative_rounding`).
     """
 
     def __init__(self, work, record, x, y, batched):
         self.work, self.record, self.x, self.y, self.batched = work, record, x, y, batched
-        self.rounding = rounding_error(work, record, y, whole_cost=not batched)
+        self.rounding = cost_rounding(work, record, y, whole_cost=not batched)
+        self.forward_mode = derivative_rounding(work, record, y)
         self.copies = {}
 
     def on(self, dtype) -> _Differences:
@@ -433,7 +433,8 @@ class _Differences:
         else:
             changes = self._reference(name, k, method, step, entries, advance)
         if method == "complex":
-            return (np.imag(changes[0]) / step).reshape(shape), 0.0, step, crossed
+            N = (np.imag(changes[0]) / step).reshape(shape)
+            return N, self.forward_mode[name, k], step, crossed
         # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by about
         # 3 c s², three times the error; forward errs by a s + O(s²) and doubling changes N by
         # about a s, the error itself: twice that leaves room for the terms after the first.
@@ -473,16 +474,13 @@ class _Differences:
 class _Bounds:
     """What may separate a correct claimed gradient from the numerical one (absolute).
 
-    ``differences``: the error bound of ``N``; ``backprop``: the measured rounding of
-    Algorithm 6.4, with its margin. Both are uncertainty: a check cannot see below them.
-    ``floor``: the rounding no backprop avoids (ε times the largest gradient entry); an
-    allowance, since a claim within it is correct to working precision.
+    ``differences``: the error bound of ``N``; ``backprop``: the rounding of Algorithm 6.4
+    in the network's precision (the larger of its measure, with a margin, and its bound).
+    A check cannot see below either.
     """
 
     differences: float
     backprop: float
-    floor: float
-    precision: str
 
 
 def _judge(
@@ -510,23 +508,20 @@ def _judge(
     difference = float(np.max(np.abs(A - N)[smooth], initial=0.0))
     unseen = bounds.differences + bounds.backprop
     if scale == 0:
-        error, uncertainty, limit = 0.0, (0.0 if unseen == 0 else math.inf), tolerance
+        error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
     else:
         error, uncertainty = difference / scale, unseen / scale
-        limit = tolerance + (unseen + bounds.floor) / scale
+    limit = tolerance + uncertainty
     kinked = int(np.size(smooth) - np.count_nonzero(smooth))
-    if error > limit:
+    note = ""
+    if not np.all(np.isfinite(N)):
+        verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
+    elif error > limit:
         verdict = FAIL
-    elif unseen > max(RESOLUTION * scale, bounds.floor) or kinked:
+    elif not uncertainty <= RESOLUTION or kinked:
         verdict = UNRESOLVED
     else:
         verdict = PASS
-    # A pass that needed the floor: the gradient is below what the network's precision holds.
-    note = (
-        f"zero to {bounds.precision} rounding"
-        if verdict == PASS and error > tolerance + uncertainty
-        else ""
-    )
     if kinked:
         note = f"{kinked} of {np.size(smooth)} differences crossed a kink"
     check = ParameterCheck(
@@ -575,7 +570,7 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
             check.shape,
             claimed,
             N,
-            _Bounds(error, bounds.backprop, bounds.floor, bounds.precision),
+            _Bounds(error, bounds.backprop),
             tolerance if other == method else default_tolerance(other),
             other,
             used,
@@ -595,6 +590,8 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
     bounds = check.bounds
     if check.kinked:
         check.note += ": take inputs away from the kinks"
+    elif check.note:
+        pass
     elif bounds.backprop >= bounds.differences:
         check.note = (
             "float32 rounding in backprop is that large here: check a float64 copy"
@@ -603,9 +600,12 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
         )
     elif not np.any(check.numerical) and not np.any(check.claimed):
         check.note = "J does not change at all when it moves"
+    elif method == "complex" or (resolve and work.analytic):
+        # Complex step had its say: the gradient is below what float64 can carry here.
+        check.note = "too small to resolve in float64 (units saturated?)"
     else:
         advice = []
-        if method != "complex" and work.analytic and not resolve:
+        if method != "complex" and work.analytic:
             advice.append("complex step")
         if work.dtype == np.float32:
             advice.append("float64")
@@ -615,7 +615,11 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
 
 
 def _claimed_gradients(net, x, y, gradients) -> dict[tuple[str, int], np.ndarray]:
-    """The claimed ``∇W(k) J`` and ``∇b(k) J`` as arrays, keyed ``(name, k)``."""
+    """The claimed ``∇W(k) J`` and ``∇b(k) J`` as float64 arrays, keyed ``(name, k)``.
+
+    A claim that is not an array of numbers is refused; one with NaN or inf is a claim,
+    and fails its row.
+    """
     if gradients is None:
         gradients = net.gradients(x, y)
     result = {}
@@ -625,18 +629,9 @@ def _claimed_gradients(net, x, y, gradients) -> dict[tuple[str, int], np.ndarray
         except (AttributeError, KeyError, IndexError, TypeError) as error:
             raise TypeError(
                 "gradients must hold .W[k] and .b[k] for k = 1..l, like the result of "
-                f"matgrad.backward; found no {name}({k})"
+                f"matgrad.backward; found no ∇{name}({k}) J"
             ) from error
-        try:
-            array = np.asarray(value)
-        except Exception as error:  # ragged lists and the like
-            raise TypeError(f"the claimed gradient of {name}({k}) is not an array") from error
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            raise TypeError(
-                f"the claimed gradient of {name}({k}) must be numeric, got dtype {array.dtype}"
-            )
-        if np.iscomplexobj(array):
-            raise TypeError(f"the claimed gradient of {name}({k}) must be real")
+        array = numeric_array(f"the claimed ∇{name}({k}) J", value)
         result[name, k] = array.astype(np.float64)
     return result
 
@@ -672,7 +667,7 @@ def _progress_bar(net, m, entries, evaluations, show):
     if show is None:
         # tqdm is optional (``matgrad[progress]``): the live book's runtime does without it.
         show = work > PROGRESS_WORK and available
-    if not _flag("progress", show):
+    if not boolean("progress", show):
         yield None
         return
     if not available:
@@ -685,15 +680,11 @@ def _progress_bar(net, m, entries, evaluations, show):
         yield bar.update
 
 
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _fraction(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number between 0 and 1, got {value!r}")
+        raise TypeError(f"{name} must be a number between 0 and 1, got {describe(value)}")
+    if not -1 < value < 1:  # compared before float(), which overflows on a huge int
+        raise ValueError(f"{name} must be a relative error between 0 and 1, got {value}")
     value = float(value)
     if not 0 < value < 1:
         raise ValueError(f"{name} must be a relative error between 0 and 1, got {value}")
