@@ -53,11 +53,10 @@ def test_settings_set_from_code_are_no_check_with_the_books_names(setting, value
 
 
 def test_a_check_outcome_has_its_reports_verdict():
-    # The new gradient check has a third verdict; the old one only ``passed``.
-    unresolved = SimpleNamespace(verdict="UNRESOLVED", passed=False)
-    assert explore.CheckOutcome(unresolved).verdict == "UNRESOLVED"
-    assert explore.CheckOutcome(SimpleNamespace(passed=True)).verdict == "PASS"
-    assert explore.CheckOutcome(SimpleNamespace(passed=False)).verdict == "FAIL"
+    for verdict in ("PASS", "FAIL", "UNRESOLVED"):
+        report = SimpleNamespace(verdict=verdict, passed=verdict == "PASS")
+        assert explore.CheckOutcome(report).verdict == verdict
+    assert explore.CheckOutcome(None, "why").verdict == "NO CHECK"
 
 
 def test_softmax_settings_use_one_hot_targets_and_logits():

@@ -95,12 +95,6 @@ def example_problem(
     return net, x, y
 
 
-def verdict_of(result) -> str:
-    """``PASS``, ``FAIL`` or ``UNRESOLVED`` of a gradient-check report or of one parameter's
-    check: its ``verdict`` where it has one, else ``PASS``/``FAIL`` from ``passed``."""
-    return getattr(result, "verdict", "PASS" if result.passed else "FAIL")
-
-
 @dataclass
 class CheckOutcome:
     """A gradient check from widget settings: the report, or why there is none."""
@@ -114,7 +108,7 @@ class CheckOutcome:
         """The report's verdict (``PASS``, ``FAIL``, ``UNRESOLVED``), or ``NO CHECK``."""
         if self.report is None:
             return NO_CHECK
-        return verdict_of(self.report)
+        return self.report.verdict
 
 
 def _listed(options) -> str:
@@ -297,5 +291,4 @@ __all__ = [
     "parse_widths",
     "step_errors",
     "theoretical_steps",
-    "verdict_of",
 ]

@@ -24,7 +24,6 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from matgrad.chapter_plots import plot_step_errors, pyplot
-from matgrad.explore import verdict_of
 from matgrad.gradient_check import ParameterCheck
 from matgrad.shapes import LayerShapes, Verdict
 
@@ -218,8 +217,8 @@ class GradientComparisonFigure(LiveFigure):
         shown = self.check
         return (
             shown is not None
-            and (shown.name, shown.shape, shown.rel_error, verdict_of(shown))
-            == (check.name, check.shape, check.rel_error, verdict_of(check))
+            and (shown.name, shown.shape, shown.rel_error, shown.verdict)
+            == (check.name, check.shape, check.rel_error, check.verdict)
             and np.array_equal(shown.claimed, check.claimed, equal_nan=True)
             and np.array_equal(shown.numerical, check.numerical, equal_nan=True)
         )
@@ -290,7 +289,7 @@ class GradientComparisonFigure(LiveFigure):
             f"difference (rel. error {check.rel_error:.0e})" if same_shape else "shapes differ"
         )
         self.axes[2].set_title(difference_title, fontsize=9)
-        self.figure.suptitle(f"{check.name} ({shape}): {verdict_of(check)}", fontsize=11)
+        self.figure.suptitle(f"{check.name} ({shape}): {check.verdict}", fontsize=11)
         self.check = check
         return self
 

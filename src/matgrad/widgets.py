@@ -11,8 +11,8 @@ slow to follow a slider in Pyodide.
 
 from __future__ import annotations
 
+import functools
 import html
-import numbers
 
 import ipywidgets as w
 import numpy as np
@@ -33,14 +33,27 @@ VERDICT_COLOURS = {
     "UNRESOLVED": "#8c510a",
     explore.NO_CHECK: "#4d4d4d",
 }
-ROW_HEADERS = {
-    4: ("parameter", "shape", "rel. error", "verdict"),
-    5: ("parameter", "shape", "rel. error", "tolerance", "verdict"),
-}
+ROW_HEADERS = ("parameter", "shape", "rel. error", "tolerance", "verdict")
 
 
 def _message(text: str) -> str:
     return f'<div style="color:#b2182b"><b>Not possible:</b> {html.escape(text)}</div>'
+
+
+def _guarded(update):
+    """An observer that never raises: a value set from code that cannot be shown (a ``None``
+    dropdown, a NaN step) leaves a message and no picture, never a traceback or the last one.
+    """
+
+    @functools.wraps(update)
+    def guarded(self, change=None):
+        try:
+            update(self, change)
+        except Exception as error:
+            self.summary.value = _message(f"{type(error).__name__}: {error}")
+            self.image.value = b""
+
+    return guarded
 
 
 class ShapeExplorer(w.VBox):
@@ -87,6 +100,7 @@ class ShapeExplorer(w.VBox):
             f"{self.verdict.candidate} {'fits' if self.verdict.correct else 'does not fit'})"
         )
 
+    @_guarded
     def update(self, change=None):
         l = self.depth.value  # noqa: E741 - the book's depth
         self.layer.max = l  # clamps k into 1..l
@@ -141,6 +155,7 @@ class BackwardStepper(w.VBox):
     def _move(self, by: int):
         self.position.value = int(np.clip(self.position.value + by, 0, self.position.max))
 
+    @_guarded
     def update(self, change=None):
         frame = self.frame = self.frames[self.position.value]
         lines = []
@@ -277,26 +292,20 @@ class GradientChecker(w.VBox):
         self._show_no_check(message)
 
     def _show(self, report):
-        verdict = explore.verdict_of(report)
-        colour = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS[explore.NO_CHECK])
-        largest = max((check.rel_error for check in report.checks), default=0.0)
-        tolerance = getattr(report, "tolerance", None)  # one for all: the old report's
-        limit = f", tolerance {tolerance:.0e}" if isinstance(tolerance, numbers.Real) else ""
-        rows = report.rows()
-        header = ROW_HEADERS.get(len(rows[0]) if rows else 4, ROW_HEADERS[4])
+        verdict = report.verdict
+        colour = VERDICT_COLOURS[verdict]
+        # The report's own line, after its verdict word: what it measured, or what it could
+        # not decide (each row has its own tolerance, so no one number speaks for all).
+        _, _, reading = report.summary().partition(": ")
         cells = "".join(
             "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
-            for row in rows
+            for row in report.rows()
         )
-        detail = ""
-        if verdict == "UNRESOLVED":
-            detail = f'<p style="color:{colour}">{html.escape(report.summary())}</p>'
         self.summary.value = (
-            f'<p style="font-size:1.2em;color:{colour}"><b>{verdict}</b>: largest relative '
-            f"error {largest:.0e}{limit}</p>"
-            + detail
+            f'<p style="font-size:1.2em;color:{colour}"><b>{verdict}</b>: '
+            f"{html.escape(reading)}</p>"
             + "<table><tr>"
-            + "".join(f"<th>{name}</th>" for name in header)
+            + "".join(f"<th>{name}</th>" for name in ROW_HEADERS)
             + f"</tr>{cells}</table>"
         )
         names = [check.name for check in report.checks]
@@ -364,6 +373,7 @@ class StepSizeExplorer(w.VBox):
     def __repr__(self) -> str:
         return f"StepSizeExplorer({self.activation.value}, chosen step {self.step.value:.0e})"
 
+    @_guarded
     def _recompute(self, change=None):
         self.curves = explore.step_errors(
             activation=self.activation.value, seed=self.seed.value, steps=self.steps
@@ -374,6 +384,7 @@ class StepSizeExplorer(w.VBox):
             self.picture.update(self.steps, self.curves)
         self.update()
 
+    @_guarded
     def update(self, change=None):
         chosen = float(self.step.value)
         self.chosen_errors = explore.step_errors(
