@@ -59,16 +59,20 @@ def scaled_step(net, record, name: str, k: int, step: float) -> float:
     """The step for ``W(k)`` or ``b(k)``: ``step`` scaled to what the parameter moves.
 
     Moving ``W(k)_ij`` by ``s`` moves ``a(k)_i`` by ``s h(k-1)_j`` (Algorithm 6.3, line
-    ``a(k) = b(k) + W(k) h(k-1)``), so inputs of size 255 turn a step meant for order-one
-    quantities into a move of ``255 s``: the step shrinks by ``max(1, max|h(k-1)|)``. A
-    large parameter needs a larger step for ``θ ± s`` to differ from ``θ`` by more than
-    rounding, so it grows by ``max(1, max|θ|)``. ``b(k)_i`` moves ``a(k)_i`` by ``s``
-    itself. ``record`` is the :class:`~matgrad.ForwardRecord` of the point checked.
+    ``a(k) = b(k) + W(k) h(k-1)``), and what the cost feels, its truncation and its rounding,
+    depends on that move alone. So the step is divided by ``max|h(k-1)|``: inputs of size 255
+    shrink it 255-fold, inputs of size 0.01 grow it 100-fold (at most a thousandfold, so that
+    a step on ``W(k)`` stays small next to the regularizer's scale). A large parameter needs a
+    larger step for ``θ ± s`` to differ from ``θ`` by more than rounding, so the step grows by
+    ``max(1, max|θ|)``. ``b(k)_i`` moves ``a(k)_i`` by ``s`` itself. ``record`` is the
+    :class:`~matgrad.ForwardRecord` of the point checked.
     """
     parameter = net.parameter(name, k)
     grow = max(1.0, float(np.max(np.abs(parameter), initial=0.0)))
-    shrink = max(1.0, float(np.max(np.abs(record.h[k - 1]), initial=0.0))) if name == "W" else 1.0
-    return step * grow / shrink
+    if name == "b":
+        return step * grow
+    inputs = float(np.max(np.abs(record.h[k - 1]), initial=0.0))
+    return step * grow / max(inputs, 1e-3)
 
 
 def complex_dtype(dtype) -> np.dtype:
