@@ -32,6 +32,7 @@ from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
 import matgrad as mg
+from matgrad.finite_differences import scaled_step
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 OFF = 0.05  # a claim this far off the truth, relative to the parameter's largest true entry
@@ -301,18 +302,18 @@ def test_a_correct_gradient_never_fails_and_passes_when_resolvable(spec, method)
 def moves(net, record, method):
     """How far the check's differences may move each ``a(k)`` and each weight of ``W(k)``.
 
-    ``net`` and ``record`` are the float64 copy the check differentiates. Its steps reach
-    twice the base step (the second difference that estimates truncation), grown by
-    ``max(1, max|θ|)`` and, for ``W(k)``, shrunk by ``max(1, max|h(k-1)|)``. Moving ``W(k)_ij``
-    by ``s`` moves ``a(k)_i`` by ``s h(k-1)_j``; a move of ``a(k)`` reaches ``a(k+1)`` through
-    ``W(k+1)`` (ReLU and tanh have slopes ≤ 1).
+    ``net`` and ``record`` are the float64 copy the check differentiates. Its steps are the
+    checker's own :func:`~matgrad.finite_differences.scaled_step` of up to twice the base step
+    (the second difference that estimates truncation). Moving ``W(k)_ij`` by ``s`` moves
+    ``a(k)_i`` by ``s h(k-1)_j``; a move of ``a(k)`` reaches ``a(k+1)`` through ``W(k+1)``
+    (ReLU and tanh have slopes ≤ 1).
     """
     base = 2 * mg.default_step(method)
     a_moves, W_moves = {}, {}
     for k in range(1, net.l + 1):
         h = float(np.max(np.abs(record.h[k - 1])))
-        W_moves[k] = base * max(1.0, float(np.max(np.abs(net.W[k])))) / max(1.0, h)
-        here = max(W_moves[k] * h, base * max(1.0, float(np.max(np.abs(net.b[k])))))
+        W_moves[k] = scaled_step(net, record, "W", k, base)
+        here = max(W_moves[k] * h, scaled_step(net, record, "b", k, base))
         carried = 0.0 if k == 1 else a_moves[k - 1] * float(np.max(np.abs(net.W[k]).sum(axis=1)))
         a_moves[k] = max(here, carried)
     return a_moves, W_moves
@@ -356,7 +357,8 @@ def test_relu_and_l1_off_their_kinks_pass(spec, method, regularizer):
     if method == "forward" and small_inputs(record):
         # A known limitation of the checker: the step for W(k) shrinks for |h(k-1)| > 1 but
         # never grows for small inputs, so forward differences may leave W(k) unresolved here
-        # (test_forward_differences_resolve_relu_with_small_inputs, below, is its xfail).
+        # (test_forward_differences_resolve_relu_with_small_inputs, below, is its xfail:
+        # when it XPASSes, remove it and this exclusion).
         return
     event("resolvable: must PASS")
     assert report.passed, report
