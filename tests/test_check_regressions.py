@@ -402,3 +402,47 @@ def test_progress_none_shows_a_bar_only_for_a_large_check(capsys, monkeypatch):
     monkeypatch.setattr(importlib.import_module("matgrad.gradient_check"), "PROGRESS_WORK", 0.0)
     assert mg.gradient_check(net, x, y).passed
     assert BAR.search(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("method", ["forward", "central", "complex"])
+@pytest.mark.parametrize("batched", [True, False])
+def test_the_progress_bar_counts_every_difference_once(monkeypatch, method, batched):
+    import tqdm.auto
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, total, **options):
+            self.total, self.n = total, 0
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exception):
+            return False
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    net = mg.MLP([6, 5, 3], seed=0, lam=0.1)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 2)), rng.normal(size=(3, 2))
+    mg.gradient_check(net, x, y, method=method, batched=batched, progress=True, sample=4)
+    (bar,) = bars
+    entries = 4 + 4 + 4 + 3  # four of each parameter, and b(2) has only three
+    assert bar.total == entries * {"forward": 2, "central": 4, "complex": 1}[method]
+    assert bar.n == pytest.approx(bar.total)
+
+
+def test_a_sample_checks_the_same_entries_in_the_reference_loop_as_batched():
+    net = mg.MLP([6, 5, 3], seed=0, lam=0.1)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 2)), rng.normal(size=(3, 2))
+    batched = mg.gradient_check(net, x, y, sample=4, seed=7)
+    looped = mg.gradient_check(net, x, y, sample=4, seed=7, batched=False)
+    for one, other in zip(batched.checks, looped.checks, strict=True):
+        np.testing.assert_array_equal(one.entries, other.entries)
+        np.testing.assert_allclose(one.numerical, other.numerical, rtol=1e-6, atol=1e-10)
+    assert looped.passed

@@ -451,15 +451,26 @@ class _Differences:
         return N.reshape(shape), rounding + truncation, step, crossed
 
     def _reference(self, name, k, method, step, entries, advance):
-        """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step)."""
+        """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step).
+
+        With ``entries``, the loop differentiates ``J`` as a function of those entries alone.
+        """
         cost = ParameterCost(self.work, self.x, self.y, name, k)
         parameter = self.work.parameter(name, k)
+        f, values = cost, parameter
+        if entries is not None:
+
+            def f(chosen):
+                moved = parameter.astype(chosen.dtype).ravel()
+                moved[entries] = chosen
+                return cost(moved.reshape(parameter.shape))
+
+            values = parameter.ravel()[entries]
         rows = []
         for size in {"forward": [1, 2], "central": [1, 2], "complex": [1]}[method]:
-            N = numerical_gradient(cost, parameter, method=method, step=size * step).ravel()
-            N = N if entries is None else N[entries]
+            N = numerical_gradient(f, values, method=method, step=size * step).ravel()
             if advance is not None:
-                advance(len(N) * (1 if method == "complex" else 2))
+                advance(len(N) * (2 if method == "central" else 1))
             # Back to changes of J: forward N = ΔJ/s, central N = (ΔJ+ − ΔJ−)/2s.
             if method == "complex":
                 rows.append(1j * N * step)
