@@ -266,28 +266,38 @@ def cost_changes(
     rows, columns = np.unravel_index(entries, parameter.shape)
     m = record.m
     widest = max(net.widths[k:])
-    # Each copy holds a few (widest × examples) arrays at once: a(k+1), h(k+1), the next layer.
-    bytes_per_column = 4 * np.dtype(dtype).itemsize * widest
+    # Each copy holds a few (widest × examples) arrays at once: a(k+1), h(k+1), the next
+    # layer. One chunk takes every step of its entries side by side (one pass, not one a step).
+    bytes_per_column = 4 * np.dtype(dtype).itemsize * widest * len(steps)
     examples = min(m, max(1, memory // bytes_per_column))
     chunk = max(1, memory // (bytes_per_column * examples))
     changes = np.zeros((len(steps), len(entries)), dtype=dtype)
     crossed = np.zeros(len(entries), dtype=bool)
+    signed = np.asarray(steps)[:, None, None]
     for first in range(0, m, examples):
         cols = slice(first, min(first + examples, m))
+        count = cols.stop - first
         base = net.loss.value(record.h[net.l][:, cols], y[:, cols])
         for start in range(0, len(entries), chunk):
             part = slice(start, min(start + chunk, len(entries)))
+            size = part.stop - part.start
             # How much row rows[p] of a(k) moves per unit step, for each example in cols.
-            unit = record.h[k - 1][columns[part], cols] if name == "W" else 1.0
-            for index, step in enumerate(steps):
-                shifts = np.broadcast_to(step * unit, (len(rows[part]), cols.stop - first))
-                losses, kinked = _perturbed_losses(
-                    net, record, y, k, rows[part], shifts, cols, dtype
-                )
-                changes[index, part] += (losses - base).sum(axis=1)
-                crossed[part] |= kinked
-                if advance is not None:
-                    advance((part.stop - part.start) * (cols.stop - first) / m)
+            unit = record.h[k - 1][columns[part], cols] if name == "W" else np.ones((1, 1))
+            shifts = np.broadcast_to(signed * unit, (len(steps), size, count))
+            losses, kinked = _perturbed_losses(
+                net,
+                record,
+                y,
+                k,
+                np.tile(rows[part], len(steps)),
+                shifts.reshape(len(steps) * size, count),
+                cols,
+                dtype,
+            )
+            changes[:, part] += (losses - base).sum(axis=1).reshape(len(steps), size)
+            crossed[part] |= kinked.reshape(len(steps), size).any(axis=0)
+            if advance is not None:
+                advance(len(steps) * size * count / m)
     if net.reduction == "mean":
         changes /= m
     if name == "W" and net.lam > 0:
