@@ -1,21 +1,16 @@
 """matgrad: Algorithms 6.3 and 6.4 of *Deep Learning* (Goodfellow, Bengio & Courville, §6.5)
 in numpy, with the finite differences and gradient checks that prove ``∇W J = g hᵀ``.
 
-Pure computation lives in this package's top level; plots and widgets, which need
-matplotlib and ipywidgets, live in :mod:`matgrad.plots` and :mod:`matgrad.widgets`.
+This top level is the library: the network and its two algorithms (``network``,
+``functions``), finite differences and the gradient check (``finite_differences``,
+``checks``, ``rounding``), the matrix calculus of the derivation (``calculus``, ``layouts``,
+``parameters``) and the classic bugs (``mistakes``). It needs numpy only and never imports
+:mod:`matgrad.book`, the teaching layer of the book's chapters (examples, figures, widgets),
+which builds on it.
 """
 
 from matgrad.calculus import contract, frobenius, jacobian_kron, jacobian_tensor, outer, unvec, vec
-from matgrad.finite_differences import (
-    METHODS,
-    ParameterCost,
-    batched_parameter_gradient,
-    default_step,
-    numerical_gradient,
-    parameter_gradient,
-)
-from matgrad.functions import ACTIVATIONS, LOSSES, REGULARIZERS, softmax
-from matgrad.gradient_check import (
+from matgrad.checks import (
     FAIL,
     PASS,
     UNRESOLVED,
@@ -25,10 +20,18 @@ from matgrad.gradient_check import (
     gradient_check,
     relative_error,
 )
+from matgrad.finite_differences import (
+    METHODS,
+    ParameterCost,
+    batched_parameter_gradient,
+    default_step,
+    numerical_gradient,
+    parameter_gradient,
+)
+from matgrad.functions import ACTIVATIONS, LOSSES, REGULARIZERS, softmax
 from matgrad.layouts import LAYOUTS, linear, to_columns, to_rows, weight_gradient
-from matgrad.mistakes import MISTAKES, backward_with_mistake
+from matgrad.mistakes import MISTAKES, backward_with_mistake, error_pattern, mistake_patterns
 from matgrad.network import (
-    ALGORITHM_6_3,
     ALGORITHM_6_4,
     MLP,
     ForwardRecord,
@@ -37,12 +40,17 @@ from matgrad.network import (
     backward,
     forward,
 )
+from matgrad.parameters import (
+    gradient_vector,
+    numerical_gradient_vector,
+    parameter_vector,
+    with_parameter_vector,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
-    "ALGORITHM_6_3",
     "ALGORITHM_6_4",
     "FAIL",
     "LAYOUTS",
@@ -65,15 +73,20 @@ __all__ = [
     "contract",
     "default_step",
     "default_tolerance",
+    "error_pattern",
     "forward",
     "frobenius",
     "gradient_check",
+    "gradient_vector",
     "jacobian_kron",
     "jacobian_tensor",
     "linear",
+    "mistake_patterns",
     "numerical_gradient",
+    "numerical_gradient_vector",
     "outer",
     "parameter_gradient",
+    "parameter_vector",
     "relative_error",
     "softmax",
     "to_columns",
@@ -81,4 +94,5 @@ __all__ = [
     "unvec",
     "vec",
     "weight_gradient",
+    "with_parameter_vector",
 ]

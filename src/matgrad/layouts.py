@@ -29,13 +29,6 @@ LAYOUTS = {
     "framework": "A = X Wᵀ",
 }
 
-WEIGHT_GRADIENTS = {
-    "column": "∇W J = G Hᵀ",
-    "transposed": "∇W J = X Gᵀ",
-    "row": "∇W J = Xᵀ G",
-    "framework": "∇W J = Gᵀ X",
-}
-
 
 def _matrices(**arrays) -> list[np.ndarray]:
     checked = []

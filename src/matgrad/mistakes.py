@@ -2,15 +2,18 @@
 
 Each mistake changes one line of the algorithm the way learners (and published code)
 get it wrong. :func:`backward_with_mistake` runs Algorithm 6.4 with that one line
-changed, so a gradient check can show which parameters the bug breaks and by how much.
-The correct algorithm lives in :func:`matgrad.backward`; this module is the bug zoo.
+changed, and :func:`mistake_patterns` shows the pattern each one leaves: which parameters
+the bug breaks and by how much. The correct algorithm lives in :func:`matgrad.backward`;
+this module is the bug zoo.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
 
+from matgrad._text import shape_text
 from matgrad._validation import choice
+from matgrad.checks import gradient_check
 from matgrad.network import Gradients, check_net
 
 MISTAKES = {
@@ -54,7 +57,7 @@ def backward_with_mistake(net, record, y, mistake: str) -> Gradients:
             if W[k].shape[1] != g.shape[0]:
                 raise ValueError(
                     f"the dropped transpose fails at layer {k}: W({k}) g multiplies "
-                    f"{_shape(W[k])} by {_shape(g)}; only W({k})ᵀ g fits"
+                    f"{shape_text(W[k].shape)} by {shape_text(g.shape)}; only W({k})ᵀ g fits"
                 )
             g = W[k] @ g
         else:
@@ -62,5 +65,32 @@ def backward_with_mistake(net, record, y, mistake: str) -> Gradients:
     return Gradients(W=W_grad, b=b_grad)
 
 
-def _shape(array: np.ndarray) -> str:
-    return "×".join(map(str, array.shape))
+def error_pattern(
+    net, x, y, *, gradients=None, method: str = "central", step: float | None = None
+) -> dict[str, float]:
+    """``{"W(1)": error, "b(1)": error, ...}``: :func:`matgrad.relative_error` per parameter.
+
+    ``gradients`` defaults to Algorithm 6.4's own; ``inf`` marks a gradient of the wrong
+    shape. The differences are taken once, at ``step``, with no second opinion.
+    """
+    report = gradient_check(net, x, y, method=method, step=step, gradients=gradients, resolve=False)
+    return {check.name: check.rel_error for check in report.checks}
+
+
+def mistake_patterns(net, x, y, mistakes: Sequence[str] | None = None) -> dict[str, object]:
+    """The :func:`error_pattern` each mistake of :data:`MISTAKES` leaves on ``net``.
+
+    A mistake whose buggy code cannot even run on this network (a dropped transpose in a
+    non-square layer) maps to the ``ValueError`` message instead of a pattern.
+    """
+    mistakes = list(MISTAKES) if mistakes is None else list(mistakes)
+    record = net.forward(x, y)
+    patterns: dict[str, object] = {}
+    for mistake in mistakes:
+        try:
+            wrong = backward_with_mistake(net, record, y, mistake)
+        except ValueError as error:
+            patterns[mistake] = str(error)
+            continue
+        patterns[mistake] = error_pattern(net, x, y, gradients=wrong)
+    return patterns

@@ -11,6 +11,7 @@ off-by-one translation anywhere.
 
 from __future__ import annotations
 
+import copy
 import math
 import reprlib
 from collections.abc import Sequence
@@ -41,17 +42,6 @@ from matgrad.functions import (
 
 REDUCTIONS = ("mean", "sum")
 PARAMETER_NAMES = ("W", "b")
-
-ALGORITHM_6_3 = (
-    "h(0) = x",
-    "for k = 1, ..., l do",
-    "    a(k) = b(k) + W(k) h(k-1)",
-    "    h(k) = f(a(k))",
-    "end for",
-    "ŷ = h(l)",
-    "J = L(ŷ, y) + λ Ω(θ)",
-)
-"""The lines of Algorithm 6.3 as the book prints them, for display."""
 
 ALGORITHM_6_4 = (
     "g ← ∇ŷ J = ∇ŷ L(ŷ, y)",
@@ -109,35 +99,37 @@ class MLP:
                 f"widths {reprlib.repr(widths)} need P = {amount(P)} parameters "
                 f"({amount(8 * P // 2**30)} GiB in float64): more than numpy can allocate here"
             ) from error
-        self._set_up(
-            [w.astype(dtype) for w in W],
-            [v.astype(dtype) for v in b],
-            activation,
-            output_activation,
-            loss,
-            regularizer,
-            lam,
-            reduction,
+        self.W = {k: W_k.astype(dtype) for k, W_k in enumerate(W, start=1)}
+        self.b = {k: b_k.astype(dtype) for k, b_k in enumerate(b, start=1)}
+        self.activation = get_activation(activation)
+        self.output_activation = get_activation(
+            activation if output_activation is None else output_activation
         )
+        self.loss = get_loss(loss)
+        self.regularizer = get_regularizer(regularizer)
+        self.lam = non_negative_float("lam", lam)
+        self.reduction = choice("reduction", reduction, REDUCTIONS)
 
     @classmethod
     def from_weights(
         cls,
         W: Sequence[np.ndarray] | dict[int, np.ndarray],
         b: Sequence[np.ndarray] | dict[int, np.ndarray],
-        *,
-        activation: str | Activation = "tanh",
-        output_activation: str | Activation | None = None,
-        loss: str | Loss = "squared_error",
-        regularizer: str | Regularizer = "l2",
-        lam: float = 0.0,
-        reduction: str = "mean",
+        **cost,
     ) -> MLP:
         """Build a network from ``[W(1), ..., W(l)]`` and ``[b(1), ..., b(l)]``.
 
         Dicts keyed 1..l are accepted too. Each ``b(k)`` may be ``(n_k,)`` or
-        ``(n_k, 1)``; the arrays are copied.
+        ``(n_k, 1)``; the arrays are copied. ``cost`` takes the keywords of :class:`MLP`
+        that define ``J`` (``activation``, ``output_activation``, ``loss``,
+        ``regularizer``, ``lam``, ``reduction``); the widths and dtype come from the arrays.
         """
+        refused = sorted(cost.keys() & {"widths", "seed", "dtype"})
+        if refused:
+            raise TypeError(
+                f"from_weights takes the widths and dtype from W and b and needs no seed; "
+                f"got {', '.join(refused)}"
+            )
         W_list = _as_layer_list("W", W)
         b_list = _as_layer_list("b", b)
         if not W_list:
@@ -171,26 +163,12 @@ class MLP:
             raise ValueError(
                 f"all weights and biases need one dtype, got {sorted(map(str, dtypes))}"
             )
-        _check_dtype(dtypes.pop())
-        net = cls.__new__(cls)
-        net._set_up(
-            W_arrays, b_arrays, activation, output_activation, loss, regularizer, lam, reduction
+        dtype = _check_dtype(dtypes.pop())
+        # One constructor checks every setting of J; the weights it draws are then replaced.
+        widths = [W_arrays[0].shape[1], *(W_k.shape[0] for W_k in W_arrays)]
+        return cls(widths, dtype=dtype, **cost)._with_arrays(
+            dict(enumerate(W_arrays, start=1)), dict(enumerate(b_arrays, start=1))
         )
-        return net
-
-    def _set_up(self, W, b, activation, output_activation, loss, regularizer, lam, reduction):
-        if not W:
-            raise ValueError("a network needs at least one layer (l >= 1)")
-        self.W = {k: W_k for k, W_k in enumerate(W, start=1)}
-        self.b = {k: b_k for k, b_k in enumerate(b, start=1)}
-        self.activation = get_activation(activation)
-        self.output_activation = get_activation(
-            activation if output_activation is None else output_activation
-        )
-        self.loss = get_loss(loss)
-        self.regularizer = get_regularizer(regularizer)
-        self.lam = non_negative_float("lam", lam)
-        self.reduction = choice("reduction", reduction, REDUCTIONS)
 
     # --- the architecture -------------------------------------------------------------
 
@@ -264,8 +242,7 @@ class MLP:
 
     def _with_arrays(self, W: dict, b: dict) -> MLP:
         """The same network (functions, λ, reduction) with other weights and biases."""
-        clone = self.__class__.__new__(self.__class__)
-        clone.__dict__.update(self.__dict__)
+        clone = copy.copy(self)
         clone.W, clone.b = W, b
         return clone
 

@@ -1,11 +1,17 @@
-"""Interactive widgets (ipywidgets 8): thin views over :mod:`matgrad.explore` and friends.
+"""The book's four interactive widgets (ipywidgets 8): thin views over pure functions.
+
+Used in: why-transpose (``make_shape_explorer``), backward (``make_backward_stepper``),
+questions (``make_gradient_checker``) and checking-gradients (``make_step_size_explorer``).
+What they show is computed by :mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.walkthrough`,
+:mod:`~matgrad.book.checking` and :mod:`~matgrad.book.step_size`, and drawn by
+:mod:`~matgrad.book.figures`.
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
 controls and read the result; figures are rendered to PNG into an ``Image`` widget, so an
 update replaces one picture (no flicker, no figures left open) and the page's stored widget
 state carries the picture to the static site. Each widget keeps one figure (``picture``, a
-:class:`matgrad.plots.LiveFigure`) and redraws it in place: a new figure per update was too
+:class:`matgrad.book.figures.LiveFigure`) and redraws it in place: a new figure per update was too
 slow to follow a slider in Pyodide.
 """
 
@@ -17,7 +23,9 @@ import html
 import ipywidgets as w
 import numpy as np
 
-from matgrad import explore, plots, shapes
+from matgrad._text import shape_text
+from matgrad.book import checking, examples, figures, shapes, step_size, walkthrough
+from matgrad.checks import ROW_HEADERS
 from matgrad.finite_differences import METHODS, default_step
 from matgrad.functions import ACTIVATIONS, LOSSES
 from matgrad.mistakes import MISTAKES
@@ -31,9 +39,8 @@ VERDICT_COLOURS = {
     "PASS": "#1a9850",
     "FAIL": "#b2182b",
     "UNRESOLVED": "#8c510a",
-    explore.NO_CHECK: "#4d4d4d",
+    checking.NO_CHECK: "#4d4d4d",
 }
-ROW_HEADERS = ("parameter", "shape", "rel. error", "tolerance", "verdict")
 
 
 def _message(text: str) -> str:
@@ -74,7 +81,7 @@ class ShapeExplorer(w.VBox):
         )
         self.summary = w.HTML()
         self.image = w.Image(format="png")
-        self.picture = plots.ShapesFigure()
+        self.picture = figures.ShapesFigure()
         for control in (self.depth, self.batch, self.layer, self.candidate, *self.width_sliders):
             control.observe(self.update, names="value")
         self.widths_box = w.HBox(self.width_sliders[:3])
@@ -123,8 +130,8 @@ class ShapeExplorer(w.VBox):
 class BackwardStepper(w.VBox):
     """Algorithm 6.4 one line at a time on a small network: the line, ``g`` and the results."""
 
-    def __init__(self, widths=explore.DEFAULT_WIDTHS, lam: float = 0.1, seed: int = 0):
-        self.frames = explore.backward_frames(widths, lam=lam, seed=seed)
+    def __init__(self, widths=examples.DEFAULT_WIDTHS, lam: float = 0.1, seed: int = 0):
+        self.frames = walkthrough.backward_frames(widths, lam=lam, seed=seed)
         last = len(self.frames) - 1
         self.position = w.IntSlider(0, min=0, max=last, description="line executed", style=STYLE)
         self.play = w.Play(value=0, min=0, max=last, interval=1500, description="play")
@@ -138,7 +145,7 @@ class BackwardStepper(w.VBox):
         self.algorithm = w.HTML()
         self.summary = w.HTML()
         self.image = w.Image(format="png")
-        self.picture = plots.VectorFigure()
+        self.picture = figures.VectorFigure()
         self.position.observe(self.update, names="value")
         super().__init__(
             [
@@ -169,12 +176,10 @@ class BackwardStepper(w.VBox):
             f"<div style='font-family:monospace;line-height:1.6'>{'<br>'.join(lines)}</div>"
         )
         rows, columns = frame.g.shape
-        done = ", ".join(
-            f"{name} ({'×'.join(map(str, v.shape))})" for name, v in frame.gradients.items()
-        )
+        done = ", ".join(f"{name} ({shape_text(v.shape)})" for name, v in frame.gradients.items())
         self.summary.value = (
             f"<p>Line {frame.line + 1}{layer} computed <b>{html.escape(frame.result)}</b>, "
-            f"shape {'×'.join(map(str, frame.value.shape))}; g is now {rows} × {columns}.</p>"
+            f"shape {shape_text(frame.value.shape)}; g is now {rows} × {columns}.</p>"
             f"<p>Gradients so far: {html.escape(done) or 'none yet'}.</p>"
         )
         self.image.value = self.picture.update(frame.value, frame.result).png()
@@ -205,7 +210,7 @@ class GradientChecker(w.VBox):
             default_step("central"), base=10, min=-13, max=-1, description="step h", style=STYLE
         )
         self.mistake = w.Dropdown(
-            options=[explore.CORRECT, *MISTAKES],
+            options=[checking.CORRECT, *MISTAKES],
             description="formula for Algorithm 6.4",
             style=STYLE,
             layout=w.Layout(width="420px"),
@@ -213,7 +218,7 @@ class GradientChecker(w.VBox):
         self.parameter = w.Dropdown(description="show parameter", style=STYLE)
         self.summary = w.HTML()
         self.image = w.Image(format="png")
-        self.picture = plots.GradientComparisonFigure()
+        self.picture = figures.GradientComparisonFigure()
         self.outcome = None
         for control in (
             self.activation,
@@ -248,7 +253,7 @@ class GradientChecker(w.VBox):
 
     @property
     def verdict(self) -> str:
-        return self.outcome.verdict if self.outcome else explore.NO_CHECK
+        return self.outcome.verdict if self.outcome else checking.NO_CHECK
 
     def __repr__(self) -> str:
         return (
@@ -256,13 +261,13 @@ class GradientChecker(w.VBox):
             f"{self.method.value} differences, formula: {self.mistake.value} -> {self.verdict})"
         )
 
-    def _check(self) -> explore.CheckOutcome:
+    def _check(self) -> checking.CheckOutcome:
         """The check of the settings shown now (an outcome without a report if impossible)."""
         try:
-            widths = explore.parse_widths(self.widths.value)
+            widths = examples.parse_widths(self.widths.value)
         except (ValueError, TypeError) as error:
-            return explore.CheckOutcome(None, str(error), self.mistake.value)
-        return explore.check_from_settings(
+            return checking.CheckOutcome(None, str(error), self.mistake.value)
+        return checking.check_from_settings(
             widths,
             activation=self.activation.value,
             loss=self.loss.value,
@@ -288,7 +293,7 @@ class GradientChecker(w.VBox):
     def _stopped(self, error: Exception):
         """An observer must not raise: an unexpected error becomes "no check" and says why."""
         message = f"the check stopped with {type(error).__name__}: {error}"
-        self.outcome = explore.CheckOutcome(None, message, self.mistake.value)
+        self.outcome = checking.CheckOutcome(None, message, self.mistake.value)
         self._show_no_check(message)
 
     def _show(self, report):
@@ -316,9 +321,9 @@ class GradientChecker(w.VBox):
         self._draw()
 
     def _show_no_check(self, message: str):
-        colour = VERDICT_COLOURS[explore.NO_CHECK]
+        colour = VERDICT_COLOURS[checking.NO_CHECK]
         self.summary.value = (
-            f'<p style="font-size:1.2em;color:{colour}"><b>{explore.NO_CHECK}</b></p>'
+            f'<p style="font-size:1.2em;color:{colour}"><b>{checking.NO_CHECK}</b></p>'
             + _message(message or "these settings cannot be checked")
         )
         self.parameter.disabled = True
@@ -375,11 +380,12 @@ class StepSizeExplorer(w.VBox):
 
     @_guarded
     def _recompute(self, change=None):
-        self.curves = explore.step_errors(
-            activation=self.activation.value, seed=self.seed.value, steps=self.steps
+        self.problem = examples.example_problem(
+            examples.DEFAULT_WIDTHS, activation=self.activation.value, m=2, seed=self.seed.value
         )
+        self.curves = step_size.step_errors(*self.problem, self.steps)
         if self.picture is None:
-            self.picture = plots.StepSizeFigure(self.steps, self.curves)
+            self.picture = figures.StepSizeFigure(self.steps, self.curves)
         else:
             self.picture.update(self.steps, self.curves)
         self.update()
@@ -387,16 +393,9 @@ class StepSizeExplorer(w.VBox):
     @_guarded
     def update(self, change=None):
         chosen = float(self.step.value)
-        self.chosen_errors = explore.step_errors(
-            activation=self.activation.value,
-            seed=self.seed.value,
-            steps=(chosen,),
-            methods=tuple(self.curves),
-        )
-        self.chosen_errors = {
-            method: float(errors[0]) for method, errors in self.chosen_errors.items()
-        }
-        best = explore.theoretical_steps()
+        at_chosen = step_size.step_errors(*self.problem, (chosen,), methods=tuple(self.curves))
+        self.chosen_errors = {method: float(errors[0]) for method, errors in at_chosen.items()}
+        best = step_size.theoretical_steps()
         rows = "".join(
             f"<tr><td>{m}</td><td>{e:.0e}</td></tr>" for m, e in self.chosen_errors.items()
         )

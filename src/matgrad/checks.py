@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matgrad._text import format_table, shape_text
 from matgrad._validation import (
     boolean,
     choice,
@@ -66,6 +67,9 @@ from matgrad.rounding import cost_rounding, derivative_rounding
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 
 METHOD_NAMES = {"forward": "forward", "central": "central", "complex": "complex step"}
+
+ROW_HEADERS = ("parameter", "shape", "rel. error", "tolerance", "verdict")
+"""The columns of :meth:`GradientCheckReport.rows`, one row per parameter."""
 
 TOLERANCES = {
     # A correct gradient lands orders of magnitude below these; a wrong one far above.
@@ -204,7 +208,7 @@ class GradientCheckReport:
         return [
             (
                 check.name,
-                "×".join(map(str, check.shape)),
+                shape_text(check.shape),
                 f"{check.rel_error:.0e}",
                 f"{check.tolerance:.0e}",
                 check.verdict + (f" ({check.note})" if check.note else ""),
@@ -233,16 +237,8 @@ class GradientCheckReport:
         )
 
     def __repr__(self) -> str:
-        header = ("parameter", "shape", "rel. error", "tolerance", "verdict")
-        rows = [header, *self.rows()]
-        widths = [max(len(row[column]) for row in rows) for column in range(4)]
-        lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
-            + "  "
-            + row[4]
-            for row in rows
-        ]
-        return "\n".join(["Gradient check: " + self.summary(), *self.details, *lines])
+        table = format_table(ROW_HEADERS, self.rows(), rule=False)
+        return "\n".join(["Gradient check: " + self.summary(), *self.details, table])
 
     def _repr_html_(self) -> str:
         import html
@@ -254,8 +250,9 @@ class GradientCheckReport:
         details = "".join(f"<p>{html.escape(line)}</p>" for line in self.details)
         return (
             f"<p><b>Gradient check</b>: {html.escape(self.summary())}</p>{details}"
-            "<table><thead><tr><th>parameter</th><th>shape</th><th>rel. error</th>"
-            f"<th>tolerance</th><th>verdict</th></tr></thead><tbody>{cells}</tbody></table>"
+            "<table><thead><tr>"
+            + "".join(f"<th>{name}</th>" for name in ROW_HEADERS)
+            + f"</tr></thead><tbody>{cells}</tbody></table>"
         )
 
 

@@ -1,8 +1,10 @@
 """The shapes of Algorithm 6.4's weight-gradient line, and why the tempting answers do not fit.
 
-Pure computation (no plotting): the shape explorer widget and its static figure draw what
-these functions return. Shapes follow the book's column convention with a minibatch of
-``m`` examples as columns: ``h(k-1)`` is ``n_(k-1) × m``, ``g = ∇a(k) J`` is ``n_k × m``.
+Used in: why-transpose (``layer_shapes``, ``judge``, ``CANDIDATES``), questions
+(``candidate_verdicts``) and the shape explorer widget, whose picture
+(:class:`matgrad.book.figures.ShapesFigure`) draws what these functions return. Shapes
+follow the book's column convention with a minibatch of ``m`` examples as columns:
+``h(k-1)`` is ``n_(k-1) × m``, ``g = ∇a(k) J`` is ``n_k × m``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matgrad._validation import choice, positive_int
+from matgrad.book.text import format_error
+from matgrad.checks import FAIL, gradient_check
+from matgrad.network import Gradients
 
 MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 5, 12, 8
 
@@ -110,3 +115,45 @@ def judge(candidate: str, layer: LayerShapes) -> Verdict:
     else:
         reason += f", but W(k) is {n_out} × {n_in}"
     return Verdict(candidate, shape, fits, False, reason)
+
+
+def candidate_verdicts(net, x, y) -> dict[str, str]:
+    """Each candidate of :data:`CANDIDATES` used as the weight line's first term, checked.
+
+    Algorithm 6.4 runs as written, but line 5 uses the candidate in place of
+    ``g h(k-1)ᵀ`` at every layer (plus ``λ ∇W(k) Ω`` where the shapes allow adding it); the
+    resulting gradients are checked against finite differences. The verdict is ``"PASS"``,
+    ``"FAIL (4e-01)"`` (with the largest relative error), ``"wrong shape"`` or
+    ``"cannot be formed"``.
+    """
+    record = net.forward(x, y)
+    correct = net.backward(record, y)
+    g = {step.k: step.value for step in correct.trace if step.result.startswith("g = ∇a")}
+    h = record.h
+    terms = {
+        "g h(k-1)ᵀ": lambda k: g[k] @ h[k - 1].T,
+        "h(k-1)": lambda k: h[k - 1],
+        "h(k-1)ᵀ": lambda k: h[k - 1].T,
+        "h(k-1) gᵀ": lambda k: h[k - 1] @ g[k].T,
+        "gᵀ h(k-1)": lambda k: g[k].T @ h[k - 1],
+    }
+    verdicts = {}
+    for candidate, term in terms.items():
+        try:
+            W = {k: term(k) for k in g}
+        except ValueError:  # numpy: the matrix product's inner dimensions differ
+            verdicts[candidate] = "cannot be formed"
+            continue
+        for k in W:
+            if W[k].shape == net.W[k].shape:
+                W[k] = W[k] + net.lam * net.regularizer.gradient(net.W[k])
+        if any(W[k].shape != net.W[k].shape for k in W):
+            verdicts[candidate] = "wrong shape"
+            continue
+        report = gradient_check(net, x, y, gradients=Gradients(W=W, b=correct.b))
+        verdicts[candidate] = (
+            f"FAIL ({format_error(report.max_rel_error)})"
+            if report.verdict == FAIL
+            else report.verdict
+        )
+    return verdicts

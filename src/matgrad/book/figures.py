@@ -1,8 +1,14 @@
-"""Figures of the widgets and of their static companions (matplotlib).
+"""Every figure of the book (matplotlib): the static ones and those the widgets redraw.
 
-Each ``plot_...`` function takes data computed by :mod:`matgrad.shapes`, :mod:`matgrad.explore`
-or the gradient check, draws it on a new figure (or the given ``fig``/``ax``), and returns the
-Figure; none calls ``plt.show()`` or keeps state between calls.
+Used in: why-transpose (``plot_shapes``, ``plot_outer_product``), questions
+(``plot_gradient_comparison``, ``plot_jacobian_slices``), checking-gradients
+(``plot_step_errors``), cost-of-gradients (``plot_forward_passes``), the widgets (the
+``...Figure`` classes) and benchmarks/gradient_cost.py (``plot_cost_scaling``).
+
+Each ``plot_...`` function takes data computed elsewhere (:mod:`matgrad.book.shapes`,
+:mod:`matgrad.book.step_size`, a gradient check), draws it on a new figure (or the given
+``fig``/``ax``), and returns the Figure; none calls ``plt.show()`` or keeps state between
+calls, so a notebook decides how the figure is displayed.
 
 The widgets instead keep one figure each (the ``...Figure`` classes, built on
 :class:`LiveFigure`) and redraw it in place: ``update(...)`` changes the artists' data and
@@ -22,13 +28,80 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from matgrad.chapter_plots import plot_step_errors, pyplot
-from matgrad.gradient_check import ParameterCheck
-from matgrad.shapes import LayerShapes, Verdict
+from matgrad._text import shape_text
+from matgrad.book.shapes import LayerShapes, Verdict
+from matgrad.checks import ParameterCheck
 
 DIVERGING = "RdBu_r"  # colour-blind safe, white at zero, red positive, blue negative
 GRID_COLOURS = {"g": "#2166ac", "h(k-1)ᵀ": "#b2182b", "g h(k-1)ᵀ": "#762a83", "W(k)": "#4d4d4d"}
+STYLES = {
+    "forward": {"color": "tab:orange", "marker": "s"},
+    "central": {"color": "tab:blue", "marker": "o"},
+    "complex": {"color": "tab:green", "marker": "^"},
+    "finite differences (central)": {"color": "tab:orange", "marker": "s"},
+    "backpropagation": {"color": "tab:blue", "marker": "o"},
+}
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def pyplot():
+    """``matplotlib.pyplot``, imported on first use.
+
+    Importing pyplot starts a backend: about a second in the browser's Python (Pyodide), which
+    a live widget, drawing with Agg alone, never needs.
+    """
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _decade_label(value: float, _position=None) -> str:
+    """``1e-13`` → ``10⁻¹³``, in plain text; only whole powers of ten get a label."""
+    exponent = np.log10(value) if value > 0 else np.nan
+    if not np.isfinite(exponent) or abs(exponent - round(exponent)) > 1e-9:
+        return ""
+    return "10" + str(round(exponent)).translate(_SUPERSCRIPTS)
+
+
+def _plain_decade_labels(ax) -> None:
+    """Label log axes ``10⁻¹³`` in plain text instead of matplotlib's mathtext ``$10^{-13}$``.
+
+    Parsing mathtext tick labels took most of a redraw of the step-size explorer (two thirds
+    of its time, benchmarks/widget_latency.py); unicode superscripts look the same.
+    """
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_formatter(FuncFormatter(_decade_label))
+            axis.set_minor_formatter(NullFormatter())
+
+
+def _axes(ax, figsize=(6.4, 4.0)):
+    if ax is None:
+        figure, ax = pyplot().subplots(figsize=figsize)
+        return figure, ax
+    return ax.figure, ax
+
+
+def _curves(x, curves: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, dict]:
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"the x values must be a non-empty vector, got shape {x.shape}")
+    if not curves:
+        raise ValueError("need at least one curve to plot")
+    checked = {}
+    for name, values in curves.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != x.shape:
+            raise ValueError(
+                f"curve {name!r} has {values.shape} values for {x.shape} x values; "
+                "each curve needs one value per x"
+            )
+        checked[name] = values
+    return x, checked
 
 
 def figure_png(figure, *, dpi: int = 80) -> bytes:
@@ -261,7 +334,7 @@ class GradientComparisonFigure(LiveFigure):
         self._show_panels(True)
         numerical = np.asarray(check.numerical)
         claimed = np.asarray(check.claimed)
-        shape = "×".join(map(str, check.shape))
+        shape = shape_text(check.shape)
         same_shape = claimed.shape == numerical.shape
         scale = _largest(numerical)
         if same_shape:
@@ -313,13 +386,17 @@ def plot_gradient_comparison(check: ParameterCheck, *, fig=None):
 
 
 class StepSizeFigure(LiveFigure):
-    """The error-against-step curves, with the chosen step marked on each curve, in place.
+    """The error-against-step curves, log–log, with the chosen step marked, redrawn in place.
 
+    ``errors`` maps a method name (``forward``, ``central``, ``complex``) to one error per
+    step; dotted verticals mark the theory's best steps ``ε^(1/2)`` and ``ε^(1/3)``.
     ``update(steps, errors)`` replaces the curves, ``mark(chosen, chosen_errors)`` moves the
     chosen step's line and stars. On its own figure, moving the mark redraws only what a full
     draw puts over the mark's line (the stars, the legend that names the step, the ε labels,
     the frame) on a saved copy of the rest, for as long as the axes' limits stay the same.
     """
+
+    EPS = float(np.finfo(np.float64).eps)
 
     def __init__(self, steps, errors: Mapping[str, Sequence[float]], *, ax=None):
         super().__init__(None if ax is None else ax.figure, figsize=(6.4, 4.0))
@@ -328,8 +405,31 @@ class StepSizeFigure(LiveFigure):
         self._draw_curves(steps, errors)
 
     def _draw_curves(self, steps, errors):
+        steps, errors = _curves(steps, errors)
         ax = self.ax
-        plot_step_errors(steps, errors, ax=ax)
+        for name, values in errors.items():
+            # An exact zero cannot sit on a log axis; the smallest positive double stands in.
+            ax.loglog(
+                steps, np.maximum(values, np.finfo(float).tiny), label=name, **STYLES.get(name, {})
+            )
+        for power, label in ((1 / 2, r"$\varepsilon^{1/2}$"), (1 / 3, r"$\varepsilon^{1/3}$")):
+            ax.axvline(self.EPS**power, color="gray", linestyle=":", linewidth=1)
+            ax.annotate(
+                label,
+                (self.EPS**power, 0.98),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, 0),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=11,
+                color="dimgray",
+            )
+        ax.set_xlabel("step h")
+        ax.set_ylabel("largest relative error")
+        ax.set_title("Finite-difference error against the step")
+        ax.legend()
+        _plain_decade_labels(ax)
         self.curves = {line.get_label(): line for line in ax.lines[: len(errors)]}
         self.marker = ax.axvline(np.nan, color="black", linewidth=1.2, visible=False)
         self.stars = ax.plot(
@@ -404,7 +504,7 @@ class StepSizeFigure(LiveFigure):
         return _canvas_png(canvas)
 
 
-def plot_step_size(
+def plot_step_errors(
     steps: Sequence[float],
     errors: Mapping[str, Sequence[float]],
     *,
@@ -412,7 +512,10 @@ def plot_step_size(
     chosen_errors: Mapping[str, float] | None = None,
     ax=None,
 ):
-    """The error-against-step curves, with the chosen step marked on each curve."""
+    """The error-against-step curves of :func:`matgrad.book.step_size.step_errors`, log–log.
+
+    With ``chosen``, that step is marked, with a star on each curve at ``chosen_errors``.
+    """
     if ax is None:
         _, ax = pyplot().subplots(figsize=(6.4, 4.0))
     picture = StepSizeFigure(steps, errors, ax=ax)
@@ -512,4 +615,31 @@ def plot_jacobian_slices(T, *, fig=None):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"∂a_{i + 1}/∂W  ({T.shape[1]} × {T.shape[2]})", fontsize=9)
+    return figure
+
+
+def plot_cost_scaling(P, seconds: Mapping[str, Sequence[float]], *, ax=None):
+    """Measured time of a whole gradient against the number of parameters ``P``, log–log."""
+    return _against_parameter_count(
+        P, seconds, "seconds per gradient", "The cost of one gradient", ax
+    )
+
+
+def plot_forward_passes(P, passes: Mapping[str, Sequence[float]], *, ax=None):
+    """Counted forward passes of each way of computing a gradient against ``P``, log–log."""
+    return _against_parameter_count(
+        P, passes, "forward passes (or their equivalent)", "Counted work of one gradient", ax
+    )
+
+
+def _against_parameter_count(P, curves, ylabel: str, title: str, ax):
+    P, curves = _curves(P, curves)
+    figure, ax = _axes(ax)
+    for name, values in curves.items():
+        ax.loglog(P, values, label=name, **STYLES.get(name, {}))
+    ax.set_xlabel("number of parameters P")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    _plain_decade_labels(ax)
     return figure

@@ -1,0 +1,24 @@
+"""The book's teaching layer: what the chapters show, built on the :mod:`matgrad` core.
+
+One module per topic; each says which chapters use it. None of this is needed to compute
+or check a gradient, and the core never imports it (tests/test_layering.py):
+
+==================  =========================================================  ==============
+module              what                                                       needs
+==================  =========================================================  ==============
+``examples``        the seeded example networks and data the chapters share    numpy
+``shapes``          the shapes in Algorithm 6.4's weight line; which answers    numpy
+                    fit
+``walkthrough``     Algorithm 6.4 one executed line at a time                  numpy
+``checking``        a gradient check from a reader's settings, or why none     numpy
+``step_size``       the error of a finite difference against its step          numpy
+``cost``            the work of a gradient, counted                            numpy
+``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
+``text``            the chapters' plain-text tables and verdicts               numpy
+``figures``         every figure, static or redrawn by a widget                matplotlib
+``widgets``         the four interactive widgets, thin views over the above    ipywidgets
+==================  =========================================================  ==============
+
+Import the module a chapter needs (``from matgrad.book import text``); importing this
+package imports none of them, so that a page without figures never loads matplotlib.
+"""
