@@ -54,7 +54,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # numpy and matplotlib (matgrad's `widgets` extra) from the runtime the site serves.
 INSTALL = '%pip install -q "matgrad[widgets]"'
 # What a widget cell may assume in the live REPL (tests/test_live.py runs every widget cell so).
-WIDGET_PRELUDE = "from matgrad import widgets"
+WIDGET_PRELUDE = "from matgrad.book import widgets"
 # A fresh browser Python builds matplotlib's font cache on first use and says so on stderr,
 # which the REPL shows in red above the widget as if something had gone wrong.
 QUIET_FONTS = 'import logging\n\nlogging.getLogger("matplotlib.font_manager").setLevel("ERROR")'
