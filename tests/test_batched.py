@@ -6,17 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matgrad as mg
-
-
-def problem(widths, m, seed, **options):
-    net = mg.MLP(widths, seed=seed, **options)
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(widths[0], m)).astype(net.dtype)
-    if options.get("loss") == "softmax_cross_entropy":
-        y = np.eye(widths[-1])[:, rng.integers(0, widths[-1], size=m)]
-    else:
-        y = rng.normal(size=(widths[-1], m))
-    return net, x, y.astype(net.dtype)
+from matgrad.book.examples import example_problem
 
 
 @given(
@@ -33,10 +23,10 @@ def problem(widths, m, seed, **options):
 def test_batched_equals_the_reference_loop(
     widths, m, seed, activation, loss, reduction, lam, regularizer, method
 ):
-    net, x, y = problem(
+    net, x, y = example_problem(
         widths,
-        m,
-        seed,
+        m=m,
+        seed=seed,
         activation=activation,
         output_activation="identity" if loss == "softmax_cross_entropy" else activation,
         loss=loss,
@@ -59,7 +49,7 @@ def test_batched_equals_the_reference_loop(
 
 
 def test_float32_networks_stay_float32_and_agree():
-    net, x, y = problem([3, 4, 2], 3, 0, dtype=np.float32, lam=0.1)
+    net, x, y = example_problem([3, 4, 2], m=3, seed=0, dtype=np.float32, lam=0.1)
     batched = mg.batched_parameter_gradient(net, x, y, "W", 1)
     reference = mg.parameter_gradient(net, x, y, "W", 1, batched=False)
     assert batched.dtype == np.float32
@@ -68,7 +58,7 @@ def test_float32_networks_stay_float32_and_agree():
 
 @pytest.mark.parametrize("method", ["forward", "central", "complex"])
 def test_chunking_gives_the_same_results(method):
-    net, x, y = problem([5, 7, 3], 4, 1, lam=0.2)
+    net, x, y = example_problem([5, 7, 3], m=4, seed=1, lam=0.2)
     whole = mg.batched_parameter_gradient(net, x, y, "W", 1, method=method)
     itemsize = 16 if method == "complex" else 8
     column = 4 * itemsize * 7  # one example of one copy: 4 arrays of the widest layer
@@ -84,7 +74,7 @@ def test_chunking_gives_the_same_results(method):
 
 
 def test_memory_budget_bounds_every_chunk_for_any_batch_size(monkeypatch):
-    net, x, y = problem([6, 8, 4], 5, 2)
+    net, x, y = example_problem([6, 8, 4], m=5, seed=2, lam=0.0)
     seen = []
     original = mg.finite_differences._perturbed_losses
 
@@ -107,7 +97,7 @@ def test_memory_budget_bounds_every_chunk_for_any_batch_size(monkeypatch):
 
 
 def test_gradient_check_verdicts_agree_batched_and_looped():
-    net, x, y = problem([3, 3, 3], 4, 3, lam=0.3)
+    net, x, y = example_problem([3, 3, 3], m=4, seed=3, lam=0.3)
     record = net.forward(x, y)
     for gradients in (None, mg.backward_with_mistake(net, record, y, "missing_lambda")):
         batched = mg.gradient_check(net, x, y, gradients=gradients)
@@ -117,7 +107,7 @@ def test_gradient_check_verdicts_agree_batched_and_looped():
 
 
 def test_bad_memory_budget_is_refused():
-    net, x, y = problem([3, 2], 1, 0)
+    net, x, y = example_problem([3, 2], m=1, seed=0, lam=0.0)
     with pytest.raises(ValueError, match="memory must be a whole number >= 1"):
         mg.batched_parameter_gradient(net, x, y, "W", 1, memory=0)
 
@@ -126,6 +116,6 @@ def test_a_regularizer_whose_terms_are_not_elementwise_is_refused():
     from matgrad.functions import Regularizer
 
     summed = Regularizer("summed", lambda W: np.sum(W * W), lambda W: 2 * W)
-    net, x, y = problem([3, 2], 2, 0, regularizer=summed, lam=0.1)
+    net, x, y = example_problem([3, 2], m=2, seed=0, regularizer=summed, lam=0.1)
     with pytest.raises(ValueError, match="one term ω\\(W_ij\\) per entry"):
         mg.batched_parameter_gradient(net, x, y, "W", 1)

@@ -13,7 +13,8 @@ import PIL.Image
 import pytest
 import traitlets
 
-from matgrad import explore, plots, widgets
+from matgrad.book import checking, figures, widgets
+from matgrad.book.text import shape_text
 
 
 def test_shape_explorer_follows_its_controls_and_clamps_the_layer():
@@ -63,7 +64,7 @@ def test_gradient_checker_turns_pass_into_fail_with_a_wrong_formula():
         checker.mistake.value = mistake
         assert checker.verdict == "FAIL", mistake
         assert "FAIL" in checker.summary.value
-    checker.mistake.value = explore.CORRECT
+    checker.mistake.value = checking.CORRECT
     assert checker.verdict == "PASS"
     checker.parameter.value = "b(2)"
     assert bytes(checker.image.value).startswith(b"\x89PNG")
@@ -76,12 +77,12 @@ def _verdict_line(summary: str) -> str:
 
 
 def _no_check_picture(checker) -> bytes:
-    return plots.GradientComparisonFigure().no_check(checker.outcome.message).png()
+    return figures.GradientComparisonFigure().no_check(checker.outcome.message).png()
 
 
 def _comparison_picture(checker) -> bytes:
     check = checker.outcome.report[checker.parameter.value]
-    return plots.figure_png(plots.plot_gradient_comparison(check))
+    return figures.figure_png(figures.plot_gradient_comparison(check))
 
 
 def _assert_no_check(checker, *reason):
@@ -124,7 +125,7 @@ IMPOSSIBLE = {
         None,
         _set("mistake", "dropped_transpose"),
         ("dropped transpose fails",),
-        _set("mistake", explore.CORRECT),
+        _set("mistake", checking.CORRECT),
     ),
     "widths that are not numbers": (
         None,
@@ -146,7 +147,7 @@ IMPOSSIBLE = {
         None,
         _set("mistake", None),
         ("formula for Algorithm 6.4",),
-        _set("mistake", explore.CORRECT),
+        _set("mistake", checking.CORRECT),
     ),
 }
 
@@ -191,7 +192,7 @@ def test_observers_survive_values_set_from_code_again_and_again():
         assert checker.verdict == "NO CHECK"
     checker.activation.value = "sigmoid"
     checker.loss.value = "squared_error"
-    checker.mistake.value = explore.CORRECT
+    checker.mistake.value = checking.CORRECT
     checker.lam.value = 0.3
     assert checker.verdict == "NO CHECK" and "choose a method" in checker.summary.value
     checker.method.value = "central"  # the step follows the method: no NaN left
@@ -213,7 +214,7 @@ def test_an_error_inside_the_check_or_the_picture_is_no_check_not_an_exception(m
     def broken(*args, **kwargs):
         raise KeyError("W(3)")
 
-    monkeypatch.setattr(explore, "gradient_check", broken)
+    monkeypatch.setattr(checking, "gradient_check", broken)
     for seed in (1, 2):
         checker.seed.value = seed
         _assert_no_check(checker, "KeyError", "W(3)")
@@ -251,10 +252,7 @@ def _unresolved(report):
         _Like(check, verdict="UNRESOLVED" if check.name == "W(1)" else "PASS", passed=False)
         for check in report.checks
     ]
-    rows = [
-        (c.name, "×".join(map(str, c.shape)), f"{c.rel_error:.0e}", "1e-07", c.verdict)
-        for c in checks
-    ]
+    rows = [(c.name, shape_text(c.shape), f"{c.rel_error:.0e}", "1e-07", c.verdict) for c in checks]
     return _Like(
         report,
         verdict="UNRESOLVED",
@@ -266,8 +264,8 @@ def _unresolved(report):
 
 
 def test_an_unresolved_check_is_shown_in_amber_with_its_summary_never_green(monkeypatch):
-    real = explore.gradient_check
-    monkeypatch.setattr(explore, "gradient_check", lambda *a, **k: _unresolved(real(*a, **k)))
+    real = checking.gradient_check
+    monkeypatch.setattr(checking, "gradient_check", lambda *a, **k: _unresolved(real(*a, **k)))
     checker = widgets.make_gradient_checker()
     assert checker.verdict == "UNRESOLVED" and checker.outcome.verdict == "UNRESOLVED"
     assert repr(checker).endswith("-> UNRESOLVED)")
@@ -275,20 +273,20 @@ def test_an_unresolved_check_is_shown_in_amber_with_its_summary_never_green(monk
     assert "#8c510a" in summary and "#1a9850" not in summary
     assert "<th>tolerance</th>" in summary  # the new report's rows have five columns
     assert _verdict_line(summary) == UNRESOLVED_SUMMARY
-    assert checker.picture.figure._suptitle.get_text() == "W(1) (4×3): UNRESOLVED"
+    assert checker.picture.figure.get_suptitle() == "W(1) (4×3): UNRESOLVED"
     checker.parameter.value = "b(1)"
-    assert checker.picture.figure._suptitle.get_text() == "b(1) (4×1): PASS"
+    assert checker.picture.figure.get_suptitle() == "b(1) (4×1): PASS"
     checker.method.value = "complex"
     checker.activation.value = "relu"
     _assert_no_check(checker, "ReLU")
 
 
 def test_the_comparison_picture_leaves_nan_and_inf_out_of_its_scales():
-    check = explore.check_from_settings([3, 3, 3]).report["W(1)"]
+    check = checking.check_from_settings([3, 3, 3]).report["W(1)"]
     claimed = check.claimed.copy()
     claimed[0, 0], claimed[1, 1] = np.nan, np.inf
     broken = _Like(check, claimed=claimed, rel_error=np.inf, verdict="FAIL", passed=False)
-    picture = plots.GradientComparisonFigure().update(broken)
+    picture = figures.GradientComparisonFigure().update(broken)
     extent = np.max(np.abs(check.numerical))
     assert picture.images[1].get_clim() == pytest.approx((-extent, extent), rel=0.5)
     assert np.isfinite(picture.images[2].get_clim()).all()
@@ -358,7 +356,7 @@ def test_shape_explorer_redraws_its_one_figure_to_the_new_shapes():
     explorer = widgets.make_shape_explorer()
 
     def fresh():
-        return plots.figure_png(plots.plot_shapes(explorer.layer_shapes, explorer.verdict))
+        return figures.figure_png(figures.plot_shapes(explorer.layer_shapes, explorer.verdict))
 
     def deepest_layer():
         explorer.depth.value = 5  # alone, no change: layer 1 stays as it was
@@ -383,7 +381,7 @@ def test_backward_stepper_redraws_its_one_figure_frame_by_frame():
     stepper = widgets.make_backward_stepper()
 
     def fresh():
-        return plots.figure_png(plots.plot_vector(stepper.frame.value, stepper.frame.result))
+        return figures.figure_png(figures.plot_vector(stepper.frame.value, stepper.frame.result))
 
     for _ in range(4):
         _assert_redrawn_in_place(stepper, stepper.next.click, fresh)
@@ -399,7 +397,7 @@ def test_gradient_checker_redraws_its_one_figure_and_skips_an_unchanged_check():
 
     def fresh():
         check = checker.outcome.report[checker.parameter.value]
-        return plots.figure_png(plots.plot_gradient_comparison(check))
+        return figures.figure_png(figures.plot_gradient_comparison(check))
 
     for control, value in [
         (checker.seed, 3),
@@ -407,7 +405,7 @@ def test_gradient_checker_redraws_its_one_figure_and_skips_an_unchanged_check():
         (checker.parameter, "W(1)"),
         (checker.mistake, "h_g_transpose"),  # h gᵀ is 3 × 4 for a 4 × 3 W(1): shapes differ
         (checker.parameter, "W(2)"),
-        (checker.mistake, explore.CORRECT),
+        (checker.mistake, checking.CORRECT),
         (checker.widths, "5-6-4"),
     ]:
         _assert_redrawn_in_place(checker, lambda c=control, v=value: setattr(c, "value", v), fresh)
@@ -424,8 +422,8 @@ def test_step_size_explorer_moves_its_mark_and_replaces_its_curves_in_place():
     explorer = widgets.make_step_size_explorer()
 
     def fresh():
-        return plots.figure_png(
-            plots.plot_step_size(
+        return figures.figure_png(
+            figures.plot_step_errors(
                 explorer.steps,
                 explorer.curves,
                 chosen=float(explorer.step.value),
@@ -456,7 +454,7 @@ def test_a_widget_never_imports_pyplot():
 
     code = (
         "import sys\n"
-        "from matgrad import widgets\n"
+        "from matgrad.book import widgets\n"
         "for make in (widgets.make_shape_explorer, widgets.make_backward_stepper,\n"
         "             widgets.make_gradient_checker, widgets.make_step_size_explorer):\n"
         "    make()\n"

@@ -31,6 +31,7 @@ from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
 import matgrad as mg
+from matgrad.book import examples
 from matgrad.finite_differences import scaled_step
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
@@ -110,7 +111,7 @@ def build(
     rng = np.random.default_rng(seed)
     x = (scale * rng.normal(size=(widths[0], m))).astype(dtype)
     noise = rng.normal(size=(widths[-1], m))
-    one_hot = np.eye(widths[-1])[:, rng.integers(0, widths[-1], size=m)]
+    one_hot = examples.one_hot(widths[-1], m, rng)
     yhat = net.forward(x, one_hot.astype(dtype)).yhat.astype(np.float64)
     if loss == "softmax_cross_entropy":  # a near fit: targets near the predicted probabilities
         y = mg.softmax(yhat + near_fit * noise) if near_fit else one_hot

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import matgrad as mg
+from matgrad.book import examples
 from matgrad.functions import Regularizer
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
@@ -81,7 +82,7 @@ def mnist_like(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Raw-pixel-like inputs: 784 values, four in five 0, the rest whole numbers 1..255."""
     rng = np.random.default_rng(seed)
     x = np.where(rng.random((784, m)) < 0.2, rng.integers(1, 256, (784, m)), 0).astype(float)
-    y = np.eye(10)[:, rng.integers(0, 10, m)]
+    y = examples.one_hot(10, m, rng)
     return x, y
 
 
@@ -319,7 +320,7 @@ def test_checking_784_512_10_at_m_4096_with_a_sample_stays_within_512_MiB():
     rng = np.random.default_rng(0)
     m = 4096
     x = rng.random((784, m))
-    y = np.eye(10)[:, rng.integers(0, 10, m)]
+    y = examples.one_hot(10, m, rng)
     net = softmax_net([784, 512, 10])
     tracemalloc.start()
     try:
@@ -399,7 +400,7 @@ def test_progress_none_shows_a_bar_only_for_a_large_check(capsys, monkeypatch):
     assert mg.gradient_check(net, x, y).passed  # progress=None by default: a small check
     assert capsys.readouterr().err == ""
     # The same check counted as large: the bar appears.
-    monkeypatch.setattr(importlib.import_module("matgrad.gradient_check"), "PROGRESS_WORK", 0.0)
+    monkeypatch.setattr(importlib.import_module("matgrad.checks"), "PROGRESS_WORK", 0.0)
     assert mg.gradient_check(net, x, y).passed
     assert BAR.search(capsys.readouterr().err)
 

@@ -24,7 +24,7 @@ import pytest
 from lite_support import open_notebook, record_requests, run_all
 from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, toc_pages
 
-from matgrad.explore import CORRECT
+from matgrad.book.checking import CORRECT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 import live_notebooks
@@ -234,7 +234,7 @@ def test_every_widget_on_a_page_is_a_snapshot_with_a_live_twin_that_runs_its_cel
         last = ast.Expression(module.body.pop().value)
         exec(compile(module, chapter, "exec"), namespace)
         widget = eval(compile(last, chapter, "eval"), namespace)
-        assert type(widget).__module__ == "matgrad.widgets"
+        assert type(widget).__module__ == "matgrad.book.widgets"
 
 
 # Browser tests: one context records every request of the live pages and their workers.

@@ -70,3 +70,32 @@ def test_sum_for_mean_is_invisible_for_one_example_and_exposed_by_a_minibatch():
     assert mg.gradient_check(net, x[:, :1], y[:, :1], gradients=one).passed
     many = mg.backward_with_mistake(net, net.forward(x, y), y, "sum_for_mean")
     assert not mg.gradient_check(net, x, y, gradients=many).passed
+
+
+def test_mistake_patterns_show_which_parameters_a_bug_breaks():
+    net = mg.MLP([3, 3, 3], seed=1, lam=0.1)
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    patterns = mg.mistake_patterns(net, x, y, ["regularized_bias", "dropped_transpose"])
+    bias = patterns["regularized_bias"]
+    assert bias["b(1)"] > 1e-4 and bias["b(2)"] > 1e-4
+    assert bias["W(1)"] < 1e-7 and bias["W(2)"] < 1e-7
+    dropped = patterns["dropped_transpose"]
+    # the top layer's gradients come before the dropped transpose is ever used
+    assert dropped["W(2)"] < 1e-7 and dropped["b(2)"] < 1e-7 and dropped["W(1)"] > 1e-3
+    wide = mg.MLP([4, 5, 3], seed=0)
+    message = mg.mistake_patterns(
+        wide, rng.normal(size=4), rng.normal(size=3), ["dropped_transpose"]
+    )["dropped_transpose"]
+    assert "dropped transpose" in message
+
+
+def test_an_error_pattern_has_one_relative_error_per_parameter_and_inf_for_a_wrong_shape():
+    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    assert max(mg.error_pattern(net, x, y).values()) < 1e-7
+    wrong = mg.backward_with_mistake(net, net.forward(x, y), y, "h_g_transpose")
+    pattern = mg.error_pattern(net, x, y, gradients=wrong)
+    assert list(pattern) == ["W(1)", "b(1)", "W(2)", "b(2)"]
+    assert pattern["W(1)"] == pattern["W(2)"] == np.inf and pattern["b(1)"] < 1e-7

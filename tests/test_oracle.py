@@ -7,7 +7,7 @@ from autograd import grad
 from hypothesis import given
 from hypothesis import strategies as st
 
-import matgrad as mg
+from matgrad.book.examples import example_problem
 
 ACTIVATIONS = {
     "identity": lambda a: a,
@@ -53,8 +53,9 @@ def test_backprop_matches_autograd_on_random_networks(
     widths, m, seed, activation, loss, reduction, lam, regularizer
 ):
     output = "identity" if loss == "softmax_cross_entropy" else activation
-    net = mg.MLP(
+    net, x, y = example_problem(
         widths,
+        m=m,
         seed=seed,
         activation=activation,
         output_activation=output,
@@ -63,12 +64,6 @@ def test_backprop_matches_autograd_on_random_networks(
         lam=lam,
         regularizer=regularizer,
     )
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(widths[0], m))
-    if loss == "softmax_cross_entropy":
-        y = np.eye(widths[-1])[:, rng.integers(0, widths[-1], size=m)]
-    else:
-        y = rng.normal(size=(widths[-1], m))
     params = {f"{name}{k}": net.parameter(name, k) for name, k in net.parameters()}
     settings = (net.l, ACTIVATIONS[activation], ACTIVATIONS[output], loss, reduction, lam)
     expected = grad(oracle_cost)(params, x, y, *settings, regularizer)

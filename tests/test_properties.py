@@ -5,6 +5,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import matgrad as mg
+from matgrad.book.examples import example_problem
 
 widths = st.lists(st.integers(1, 8), min_size=2, max_size=5)  # depth l = 1..4
 smooth = st.sampled_from(["identity", "tanh", "sigmoid"])
@@ -13,25 +14,14 @@ lams = st.floats(0.0, 1.0)
 seeds = st.integers(0, 2**16)
 
 
-def make_problem(widths, m, seed, **options):
-    net = mg.MLP(widths, seed=seed, **options)
-    rng = np.random.default_rng(seed + 1)
-    x = rng.normal(size=(widths[0], m))
-    if options.get("loss") == "softmax_cross_entropy":
-        y = np.eye(widths[-1])[:, rng.integers(0, widths[-1], size=m)]
-    else:
-        y = rng.normal(size=(widths[-1], m))
-    return net, x, y
-
-
 @given(widths, st.integers(1, 5), seeds, smooth, reductions, lams, st.sampled_from(["l2", "none"]))
 def test_backprop_equals_central_and_complex_differences_for_squared_error(
     widths, m, seed, activation, reduction, lam, regularizer
 ):
-    net, x, y = make_problem(
+    net, x, y = example_problem(
         widths,
-        m,
-        seed,
+        m=m,
+        seed=seed,
         activation=activation,
         reduction=reduction,
         lam=lam,
@@ -48,10 +38,10 @@ def test_backprop_equals_complex_step_for_softmax_cross_entropy(
     n_classes, hidden, m, seed, activation, lam
 ):
     architecture = [*hidden[:-1], n_classes]
-    net, x, y = make_problem(
+    net, x, y = example_problem(
         architecture,
-        m,
-        seed,
+        m=m,
+        seed=seed,
         activation=activation,
         output_activation="identity",
         loss="softmax_cross_entropy",
@@ -63,7 +53,7 @@ def test_backprop_equals_complex_step_for_softmax_cross_entropy(
 
 @given(widths, st.integers(1, 4), seeds, lams)
 def test_relu_networks_away_from_kinks_pass_central_differences(widths, m, seed, lam):
-    net, x, y = make_problem(widths, m, seed, activation="relu", lam=lam)
+    net, x, y = example_problem(widths, m=m, seed=seed, activation="relu", lam=lam)
     record = net.forward(x, y)
     step = mg.default_step("central")
     # A central difference straddles ReLU's kink when some |a| is within a few steps of 0;
@@ -80,18 +70,19 @@ def test_relu_networks_away_from_kinks_pass_central_differences(widths, m, seed,
 
 @given(widths, st.integers(1, 4), seeds, st.floats(0.01, 1.0))
 def test_l1_away_from_zero_weights_passes_central_differences(widths, m, seed, lam):
-    net, x, y = make_problem(widths, m, seed, activation="tanh", regularizer="l1", lam=lam)
+    net, x, y = example_problem(
+        widths, m=m, seed=seed, activation="tanh", regularizer="l1", lam=lam
+    )
     assume(all(np.min(np.abs(W)) > 1e-3 for W in net.W.values()))
     report = mg.gradient_check(net, x, y, method="central")
     assert report.passed, report
 
 
-@given(widths, st.integers(2, 5), seeds, smooth, lams)
-def test_every_wrong_formula_is_caught_on_random_square_networks(width, m, seed, activation, lam):
+@given(st.integers(1, 8), st.integers(2, 5), seeds, smooth, lams)
+def test_every_wrong_formula_is_caught_on_random_square_networks(n, m, seed, activation, lam):
     # Square layers so the transposition bugs are numeric, not shape errors; m >= 2 so that
     # the 1/m bug shows; the λ bugs need λ > 0 and the f' bug a non-identity f.
-    n = width[0]
-    net, x, y = make_problem([n, n, n], m, seed, activation=activation, lam=max(lam, 0.1))
+    net, x, y = example_problem([n, n, n], m=m, seed=seed, activation=activation, lam=max(lam, 0.1))
     record = net.forward(x, y)
     for mistake in mg.MISTAKES:
         if mistake == "missing_f_prime" and activation == "identity":

@@ -1,0 +1,75 @@
+"""Other tools' pass rules, in numpy: each checked against what the tool itself decides."""
+
+import numpy as np
+import pytest
+
+import matgrad as mg
+from matgrad.book import criteria
+
+
+@pytest.fixture
+def problem():
+    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
+    rng = np.random.default_rng(0)
+    return net, rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+
+
+def test_cs231n_relative_error_is_elementwise_with_zero_for_two_zeros():
+    errors = criteria.cs231n_relative_error([1.0, 0.0, -2.0], [1.1, 0.0, 2.0])
+    assert errors == pytest.approx([0.1 / 1.1, 0.0, 2.0])
+    assert criteria.cs231n_verdict(1e-9).startswith("happy")
+    assert criteria.cs231n_verdict(1e-3).startswith("uncomfortable")
+    assert criteria.cs231n_verdict(0.5).startswith("probably wrong")
+
+
+def test_mml_relative_error_and_allclose_violation():
+    assert criteria.mml_relative_error([3.0, 4.0], [3.0, 4.0]) == 0.0
+    assert criteria.mml_relative_error([1.0, 0.0], [0.0, 1.0]) == pytest.approx(1.0)
+    # |1.002 − 1| = 2e-3 > 1e-5 + 1e-3 · 1: allclose fails; 1.0005 passes
+    assert criteria.allclose_violation([1.002], [1.0], atol=1e-5, rtol=1e-3) > 0
+    assert criteria.allclose_violation([1.0005], [1.0], atol=1e-5, rtol=1e-3) < 0
+    with pytest.raises(ValueError, match="one shape"):
+        criteria.mml_relative_error([1.0], [1.0, 2.0])
+
+
+def test_every_criterion_passes_correct_code_but_the_mml_forward_difference(problem):
+    net, x, y = problem
+    verdicts = criteria.criteria_verdicts(net, x, y)
+    assert verdicts == {
+        "CS231n": True,
+        "MML §5.2": False,  # the O(h) error of a forward difference with h = 1e-4
+        "torch gradcheck": True,
+        "jax check_grads": True,
+        "matgrad": True,
+    }
+
+
+@pytest.mark.parametrize("mistake", ["missing_f_prime", "regularized_bias", "h_g_transpose"])
+def test_every_criterion_fails_a_wrong_gradient(problem, mistake):
+    net, x, y = problem
+    wrong = mg.backward_with_mistake(net, net.forward(x, y), y, mistake)
+    assert not any(criteria.criteria_verdicts(net, x, y, gradients=wrong).values())
+
+
+def test_projection_checks_pass_correct_code_and_can_miss_a_small_bug(problem):
+    net, x, y = problem
+    assert criteria.projection_pass_rate(net, x, y, trials=20) == 1.0
+    big = mg.backward_with_mistake(net, net.forward(x, y), y, "sum_for_mean")
+    assert criteria.projection_pass_rate(net, x, y, gradients=big, trials=50) == 0.0
+    small_net = mg.MLP([4, 5, 3], seed=0, lam=0.01)
+    small = mg.backward_with_mistake(small_net, small_net.forward(x, y), y, "regularized_bias")
+    rate = criteria.projection_pass_rate(small_net, x, y, gradients=small, trials=100)
+    assert 0.05 < rate < 0.9
+
+
+def test_torch_fast_direction_is_non_negative_with_unit_length():
+    u = criteria.torch_fast_direction(10, np.random.default_rng(0))
+    assert np.all(u >= 0) and np.linalg.norm(u) == pytest.approx(1.0)
+
+
+def test_kink_distance_finds_the_pre_activation_nearest_zero():
+    W = [np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 1.0]])]
+    b = [np.array([0.0, 0.0]), np.array([0.0])]
+    net = mg.MLP.from_weights(W, b, activation="relu", output_activation="identity")
+    assert criteria.kink_distance(net, np.array([0.3, -1e-6])) == pytest.approx(1e-6)
+    assert criteria.kink_distance(mg.MLP([2, 1]), np.ones(2)) == np.inf

@@ -1,0 +1,179 @@
+"""The book's figures, static and redrawn by the widgets, tested on their data and labels."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
+import pytest
+
+import matgrad as mg
+from matgrad.book import checking, figures, shapes
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_shapes_figure_labels_every_grid_with_its_shape():
+    layer = shapes.layer_shapes([3, 5, 2], m=4, k=2)
+    figure = figures.plot_shapes(layer, shapes.judge("h(k-1)", layer))
+    ax = figure.axes[0]
+    labels = [text.get_text() for text in ax.texts]
+    for expected in (
+        "g\n2 × 4",
+        "h(k-1)ᵀ\n4 × 5",
+        "g h(k-1)ᵀ\n2 × 5",
+        "W(k)\n2 × 5",
+        "h(k-1)\n5 × 4",
+    ):
+        assert expected in labels
+    assert "(2 × 4)(4 × 5) = 2 × 5" in ax.get_title() and "does not fit" in ax.get_title()
+    # cells drawn to scale: g, hᵀ, the product, W(k) and the candidate
+    cells = [len(collection.get_paths()) for collection in ax.collections]
+    assert cells == [2 * 4, 4 * 5, 2 * 5, 2 * 5, 5 * 4]
+
+
+def test_shapes_figure_marks_a_product_that_cannot_be_formed():
+    layer = shapes.layer_shapes([3, 5, 2], m=1, k=2)
+    figure = figures.plot_shapes(layer, shapes.judge("gᵀ h(k-1)", layer))
+    assert any("cannot be formed" in text.get_text() for text in figure.axes[0].texts)
+
+
+def test_gradient_comparison_shares_a_symmetric_colour_scale():
+    report = checking.check_from_settings([3, 4, 2], lam=0.1).report
+    check = report["W(1)"]
+    figure = figures.plot_gradient_comparison(check)
+    images = [ax.images[0] for ax in figure.axes[:3]]
+    claimed, numerical, difference = images
+    assert claimed.norm.vmin == numerical.norm.vmin == -claimed.norm.vmax
+    assert claimed.norm.vmax == numerical.norm.vmax
+    np.testing.assert_array_equal(claimed.get_array(), check.claimed)
+    np.testing.assert_array_equal(numerical.get_array(), check.numerical)
+    assert difference.norm.vmin == -difference.norm.vmax
+    assert "W(1) (4×3): PASS" in figure.get_suptitle()
+    assert "finite differences 4×3" in figure.axes[1].get_title()
+
+
+def test_gradient_comparison_reports_a_wrongly_shaped_claim():
+    net, x, y = checking.example_problem([3, 4, 2], m=2)
+    wrong = mg.backward_with_mistake(net, net.forward(x, y), y, "h_g_transpose")
+    check = mg.gradient_check(net, x, y, gradients=wrong)["W(2)"]
+    figure = figures.plot_gradient_comparison(check)
+    assert "≠ (2, 4)" in figure.axes[0].texts[0].get_text()
+    assert "FAIL" in figure.get_suptitle()
+
+
+def test_step_size_plot_marks_the_chosen_step():
+    steps = np.logspace(-1, -12, 6)
+    curves = {"central": np.linspace(1e-3, 1e-9, 6), "complex": np.full(6, 1e-16)}
+    figure = figures.plot_step_errors(steps, curves, chosen=1e-6, chosen_errors={"central": 1e-10})
+    ax = figure.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert any(line.get_label() == "chosen step 1e-06" for line in ax.lines)
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and stars[0].get_ydata()[0] == 1e-10
+
+
+def test_vector_plot_writes_the_values_and_the_shape():
+    figure = figures.plot_vector(np.array([[0.5], [-1.25]]), "g")
+    ax = figure.axes[0]
+    assert ax.get_title() == "g  (2 × 1)"
+    assert [text.get_text() for text in ax.texts] == ["0.50", "-1.25"]
+
+
+def test_figure_png_returns_png_bytes_and_closes_the_figure():
+    figure = figures.plot_vector(np.eye(2), "I")
+    data = figures.figure_png(figure)
+    assert data.startswith(b"\x89PNG") and not plt.fignum_exists(figure.number)
+
+
+def test_outer_product_figure_shows_g_h_transpose_with_shapes():
+    g, h = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.4])
+    figure = figures.plot_outer_product(g, h)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == ["g\n3 × 1", "h(k-1)ᵀ\n1 × 2", "g h(k-1)ᵀ\n3 × 2"]
+    np.testing.assert_allclose(figure.axes[2].images[0].get_array(), np.outer(g, h))
+
+
+def test_jacobian_slices_have_h_in_row_i():
+    h = np.array([0.3, -0.4, 1.0])
+    figure = figures.plot_jacobian_slices(mg.jacobian_tensor(h, 2))
+    assert len(figure.axes) == 2 and figure.axes[1].get_title() == "∂a_2/∂W  (2 × 3)"
+    np.testing.assert_array_equal(figure.axes[1].images[0].get_array()[1], h)
+    np.testing.assert_array_equal(figure.axes[1].images[0].get_array()[0], 0.0)
+    with pytest.raises(ValueError, match="3-tensor"):
+        figures.plot_jacobian_slices(np.ones((2, 2)))
+
+
+def test_shapes_figure_redrawn_in_place_puts_each_label_under_its_grid():
+    picture = figures.ShapesFigure()
+    picture.update(shapes.layer_shapes([3, 5, 2], m=4, k=2))
+    picture.update(shapes.layer_shapes([6, 2], m=3, k=1), None)
+    for grid, label in zip(picture.grids[:4], picture.labels[:4], strict=True):
+        corners = np.concatenate([path.vertices for path in grid.get_paths()])
+        x, y = label.get_position()
+        assert abs(x - (corners[:, 0].min() + corners[:, 0].max()) / 2) < 0.1
+        assert y < corners[:, 1].min()
+    assert [len(grid.get_paths()) for grid in picture.grids[:4]] == [6, 18, 12, 12]
+    assert picture.ax.get_title().startswith("layer k = 1: (2 × 3)(3 × 6) = 2 × 6")
+
+
+def test_step_size_figure_redraws_fully_when_a_star_widens_the_axes():
+    steps = np.logspace(-1, -12, 6)
+    curves = {"central": np.linspace(1e-3, 1e-9, 6)}
+    picture = figures.StepSizeFigure(steps, curves)
+    picture.mark(1e-6, {"central": 1e-8}).png()
+    low = picture.mark(1e-6, {"central": 1e-20}).png()  # below every curve: new y limits
+    fresh = figures.plot_step_errors(steps, curves, chosen=1e-6, chosen_errors={"central": 1e-20})
+    assert picture.ax.get_ylim()[0] < 1e-19
+    np.testing.assert_array_equal(_pixels(low), _pixels(figures.figure_png(fresh)))
+
+
+def _pixels(png) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def test_step_errors_draws_one_labelled_curve_per_method_and_the_theory_steps():
+    steps = np.logspace(-1, -12, 12)
+    errors = {"forward": steps, "central": steps**2, "complex": np.zeros(12)}
+    figure = figures.plot_step_errors(steps, errors)
+    ax = figure.axes[0]
+    assert [line.get_label() for line in ax.get_lines()[:3]] == list(errors)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    # the complex-step zeros are drawn at a positive stand-in, not dropped
+    assert np.all(ax.get_lines()[2].get_ydata() > 0)
+    eps = np.finfo(float).eps
+    verticals = [line.get_xdata()[0] for line in ax.get_lines()[3:5]]
+    assert verticals == pytest.approx([eps**0.5, eps ** (1 / 3)])
+
+
+def test_plots_draw_into_a_given_axes_and_return_its_figure():
+    figure, axes = plt.subplots(1, 2)
+    returned = figures.plot_cost_scaling([10, 100], {"backpropagation": [1, 2]}, ax=axes[1])
+    assert returned is figure
+    assert len(axes[1].get_lines()) == 1 and not axes[0].get_lines()
+    returned = figures.plot_forward_passes(
+        [10, 100], {"central": [20, 200], "backpropagation": [3, 3]}, ax=axes[0]
+    )
+    assert returned is figure
+    assert list(axes[0].get_lines()[0].get_ydata()) == [20, 200]
+
+
+@pytest.mark.parametrize(
+    "x, curves",
+    [
+        ([1, 2, 3], {"central": [1, 2]}),
+        ([], {"central": []}),
+        ([1, 2], {}),
+    ],
+)
+def test_mismatched_or_empty_data_raises_value_error(x, curves):
+    with pytest.raises(ValueError, match=r"curve|x values|at least one"):
+        figures.plot_cost_scaling(x, curves)
