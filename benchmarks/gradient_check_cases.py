@@ -580,7 +580,7 @@ def memory_784_512_10() -> list[Row]:
 
 def widget_outcome(settings: Callable) -> Outcome:
     """Make the gradient checker, apply ``settings`` to it; the outcome is its repr."""
-    from matgrad import widgets
+    from matgrad.book import widgets
 
     checker = widgets.make_gradient_checker()
     try:
@@ -604,7 +604,7 @@ def widget_cases() -> list[Row]:
         import matplotlib
 
         matplotlib.use("Agg")
-        import matgrad.widgets  # noqa: F401
+        import matgrad.book.widgets  # noqa: F401
     except ImportError as error:
         skipped = Outcome(error=error)
         return [Row("6. widgets", no_check(), skipped, honest="n/a (not installed)")]
@@ -627,12 +627,12 @@ def widget_cases() -> list[Row]:
         Row(f"6. gradient-checker widget: {label}", no_check(), outcome, widget_shown(outcome))
         for label, outcome in ((label, widget_outcome(apply)) for label, apply in settings)
     ]
-    from matgrad import explore
+    from matgrad.book import examples
 
-    parsed = attempt(lambda: explore.parse_widths("-3-2"))
+    parsed = attempt(lambda: examples.parse_widths("-3-2"))
     rows.append(
         Row(
-            '3. the widths box: explore.parse_widths("-3-2")',
+            '3. the widths box: examples.parse_widths("-3-2")',
             Truth("bad input: must raise ValueError", lambda o: isinstance(o.error, ValueError)),
             parsed,
         )

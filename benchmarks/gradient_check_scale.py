@@ -20,6 +20,7 @@ import numpy as np
 from _common import describe_machine, format_time, print_table
 
 import matgrad as mg
+from matgrad.book import examples
 
 CASES = [
     ("784-32-10", [784, 32, 10], 16, None),
@@ -35,7 +36,7 @@ def mnist_like(widths, m, seed=0):
     )
     rng = np.random.default_rng(seed)
     x = rng.random((widths[0], m))
-    y = np.eye(widths[-1])[:, rng.integers(0, widths[-1], size=m)]
+    y = examples.one_hot(widths[-1], m, rng)
     return net, x, y
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from _common import describe_machine, format_time, median_seconds, print_table
 
 import matgrad as mg
-from matgrad import chapter_plots, studies
+from matgrad.book import figures
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     rows = []
     for net in nets:
         differences = median_seconds(
-            lambda net=net: studies.numerical_gradient_vector(net, x, y), repeats=3
+            lambda net=net: mg.numerical_gradient_vector(net, x, y), repeats=3
         )
         backprop = median_seconds(lambda net=net: net.gradients(x, y), repeats=20)
         seconds["finite differences (central)"].append(differences)
@@ -49,7 +49,7 @@ def main() -> None:
     print_table(["P", "central differences", "backpropagation", "ratio"], rows)
     if arguments.plot:
         P = [net.parameter_count for net in nets]
-        chapter_plots.plot_cost_scaling(P, seconds).savefig(arguments.plot, dpi=100)
+        figures.plot_cost_scaling(P, seconds).savefig(arguments.plot, dpi=100)
         print(f"figure saved to {arguments.plot}")
 
 

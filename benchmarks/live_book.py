@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from lite_support import open_notebook, run_all
 from site_support import CHROMIUM_ARGS, serve_site
 
-from matgrad import widgets
+from matgrad.book import widgets
 
 REPEATS = 9
 # page, the widget's control and how a reader moves it, and the same move in Python

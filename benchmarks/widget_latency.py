@@ -2,7 +2,8 @@
 
 For each widget, at its default settings and at the largest its controls allow, this times
 
-- the pure computation the widget is a view of (functions in matgrad.shapes / matgrad.explore),
+- the pure computation the widget is a view of (functions in matgrad.book: shapes, walkthrough,
+  checking, step_size),
 - the widget's whole update: that computation, the HTML summary and the PNG figure.
 
 Each timed update changes a control the way a reader would (the next seed, the other step),
@@ -21,7 +22,7 @@ matplotlib.use("Agg")
 
 from _common import describe_machine, format_time, median_seconds, print_table
 
-from matgrad import explore, shapes, widgets
+from matgrad.book import checking, examples, shapes, step_size, walkthrough, widgets
 
 LARGEST_WIDTHS = [shapes.MAX_WIDTH] * (shapes.MAX_DEPTH + 1)
 
@@ -47,11 +48,11 @@ def shape_explorer_cases():
 
 
 def backward_stepper_cases():
-    for widths in (explore.DEFAULT_WIDTHS, LARGEST_WIDTHS):
+    for widths in (examples.DEFAULT_WIDTHS, LARGEST_WIDTHS):
         stepper = widgets.make_backward_stepper(widths=widths)
 
         def pure(widths=widths):
-            explore.backward_frames(widths)
+            walkthrough.backward_frames(widths)
 
         def one_step(stepper=stepper):
             stepper.position.value = (stepper.position.value + 1) % (stepper.position.max + 1)
@@ -70,12 +71,18 @@ def gradient_checker_cases():
         checker.widths.value, checker.batch.value = text, m
 
         def pure(text=text, m=m):
-            explore.check_from_settings(explore.parse_widths(text), m=m, method="central")
+            checking.check_from_settings(examples.parse_widths(text), m=m, method="central")
 
         def next_seed(checker=checker):
             checker.seed.value = 1 - checker.seed.value
 
         yield "gradient checker (next seed)", label, pure, next_seed
+
+
+def _problem(explorer):
+    return examples.example_problem(
+        examples.DEFAULT_WIDTHS, activation=explorer.activation.value, m=2, seed=explorer.seed.value
+    )
 
 
 def step_size_cases():
@@ -84,7 +91,7 @@ def step_size_cases():
         explorer.activation.value = activation
 
         def pure(explorer=explorer):
-            explore.step_errors(activation=explorer.activation.value, steps=explorer.steps)
+            step_size.step_errors(*_problem(explorer), explorer.steps)
 
         label = f"{activation}, {len(explorer.steps)} steps"
 
@@ -94,7 +101,7 @@ def step_size_cases():
         yield "step-size explorer (new curves)", label, pure, next_seed
 
         def pure_one_step(explorer=explorer):
-            explore.step_errors(activation=explorer.activation.value, steps=(1e-5,))
+            step_size.step_errors(*_problem(explorer), (1e-5,))
 
         def move_the_step(explorer=explorer):
             explorer.step.value = 1e-6 if explorer.step.value == 1e-5 else 1e-5
