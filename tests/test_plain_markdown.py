@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from plain_markdown import SOLUTION_CODE, Book, plain_notebook, read_citations
+from site_support import toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-
-from plain_markdown import SOLUTION_CODE, Book, plain_notebook, read_citations  # noqa: E402
-from site_support import toc_pages  # noqa: E402
 
 MYST_ONLY = {
     "role": re.compile(r"\{[a-z:]+\}`"),
