@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from plain_markdown import SOLUTION_CODE, Book, plain_notebook, read_citations
-from site_support import toc_pages
+from reading_order import reading_order
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ def test_exercises_are_numbered_and_solutions_collapsed(book):
 
 
 def test_every_chapter_keeps_its_code_and_loses_all_myst_only_markup():
-    chapters = [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
+    chapters = [page for page in reading_order(ROOT) if (ROOT / f"{page}.ipynb").exists()]
     notebooks = {
         Path(page).name: json.loads((ROOT / f"{page}.ipynb").read_text()) for page in chapters
     }
