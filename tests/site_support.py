@@ -13,7 +13,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -32,21 +31,13 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def toc_pages() -> list[str]:
-    """Every document of _toc.yml, root first, in reading order (without suffix)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
+    """Every document of _toc.yml, root first, in reading order (without suffix): the pages
+    the browser tests open, as book/_ext/reading_order.py reads them."""
+    # Imported here, not at the top: benchmarks/live_book.py imports this module with only
+    # tests/ on its path (pytest has book/_ext on it, see pyproject.toml).
+    from reading_order import reading_order
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts") or []:
-        walk(part.get("chapters"))
-    return pages
+    return reading_order(ROOT)
 
 
 def unavailable(reason: str):

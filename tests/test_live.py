@@ -26,7 +26,8 @@ from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, toc_pages
 
 from matgrad.book.checking import CORRECT
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+# The book's build glue (book/_ext, on pytest's pythonpath) as a group of its own:
+# isort: split
 import live_notebooks
 import pyodide_runtime
 from plain_markdown import SOLUTION_CODE

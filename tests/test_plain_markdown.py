@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from plain_markdown import SOLUTION_CODE, Book, plain_notebook, read_citations
+from reading_order import reading_order
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-
-from plain_markdown import SOLUTION_CODE, Book, plain_notebook, read_citations  # noqa: E402
-from site_support import toc_pages  # noqa: E402
 
 MYST_ONLY = {
     "role": re.compile(r"\{[a-z:]+\}`"),
@@ -103,7 +100,7 @@ def test_exercises_are_numbered_and_solutions_collapsed(book):
 
 
 def test_every_chapter_keeps_its_code_and_loses_all_myst_only_markup():
-    chapters = [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
+    chapters = [page for page in reading_order(ROOT) if (ROOT / f"{page}.ipynb").exists()]
     notebooks = {
         Path(page).name: json.loads((ROOT / f"{page}.ipynb").read_text()) for page in chapters
     }

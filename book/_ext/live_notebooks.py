@@ -37,11 +37,11 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
 
-import yaml
 from docutils import nodes
 
 import pyodide_runtime
 from plain_markdown import Book, plain_notebook, read_citations
+from reading_order import reading_order
 
 LITE = "lite"
 LITE_NOTEBOOK = f"{LITE}/notebooks/index.html"
@@ -90,14 +90,9 @@ def setup_cell(wheel_url: str | None) -> str:
 
 
 def toc_notebooks(root: Path, toc_path: str) -> list[str]:
-    """The toc's chapters that are notebooks, as paths relative to ``root`` without suffix."""
-    toc = yaml.safe_load((root / toc_path).read_text())
-    entries = [toc["root"]] + [
-        chapter["file"]
-        for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
-        for chapter in part["chapters"]
-    ]
-    return [entry for entry in entries if (root / f"{entry}.ipynb").exists()]
+    """The toc's documents that are notebooks, in reading order (reading_order.py), as paths
+    relative to ``root`` without suffix."""
+    return [doc for doc in reading_order(root, toc_path) if (root / f"{doc}.ipynb").exists()]
 
 
 def build_wheels(root: Path, wheel_dir: Path) -> None:
