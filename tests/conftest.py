@@ -1,15 +1,28 @@
 """Shared pytest set-up.
 
 - hypothesis runs are derandomized, so CI never meets an example no one has seen;
+- ``problem_4_5_3``, the network and minibatch most unit tests of the studies share;
 - one server of the built site and one Chromium for all the browser tests.
 """
 
+import numpy as np
 import pytest
 from hypothesis import settings
 from site_support import CHROMIUM, CHROMIUM_ARGS, serve_site, unavailable
 
 settings.register_profile("matgrad", derandomize=True, deadline=None, max_examples=60)
 settings.load_profile("matgrad")
+
+
+@pytest.fixture
+def problem_4_5_3():
+    """A 4-5-3 tanh network with λ = 0.1 and a seeded minibatch of m = 5 examples:
+    ``(net, x, y)``, with ``P = 43`` parameters."""
+    import matgrad as mg
+
+    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
+    rng = np.random.default_rng(0)
+    return net, rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,7 @@
 import numpy as np
 import pytest
 
-import matgrad as mg
 from matgrad.book import cost
-
-
-@pytest.fixture
-def problem():
-    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
-    rng = np.random.default_rng(0)
-    return net, rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
 
 
 @pytest.mark.parametrize(
@@ -22,8 +14,8 @@ def problem():
         ("forward", lambda P, arrays: P + arrays),
     ],
 )
-def test_forward_passes_are_counted_per_method(problem, method, expected):
-    net, x, y = problem
+def test_forward_passes_are_counted_per_method(problem_4_5_3, method, expected):
+    net, x, y = problem_4_5_3
     assert cost.count_forward_passes(net, x, y, method=method) == expected(43, 4)
     assert net.parameter_count == 5 * 4 + 5 + 3 * 5 + 3  # = 43
 

@@ -7,13 +7,6 @@ import matgrad as mg
 from matgrad.book import criteria
 
 
-@pytest.fixture
-def problem():
-    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
-    rng = np.random.default_rng(0)
-    return net, rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
-
-
 def test_cs231n_relative_error_is_elementwise_with_zero_for_two_zeros():
     errors = criteria.cs231n_relative_error([1.0, 0.0, -2.0], [1.1, 0.0, 2.0])
     assert errors == pytest.approx([0.1 / 1.1, 0.0, 2.0])
@@ -32,8 +25,8 @@ def test_mml_relative_error_and_allclose_violation():
         criteria.mml_relative_error([1.0], [1.0, 2.0])
 
 
-def test_every_criterion_passes_correct_code_but_the_mml_forward_difference(problem):
-    net, x, y = problem
+def test_every_criterion_passes_correct_code_but_the_mml_forward_difference(problem_4_5_3):
+    net, x, y = problem_4_5_3
     verdicts = criteria.criteria_verdicts(net, x, y)
     assert verdicts == {
         "CS231n": True,
@@ -45,14 +38,14 @@ def test_every_criterion_passes_correct_code_but_the_mml_forward_difference(prob
 
 
 @pytest.mark.parametrize("mistake", ["missing_f_prime", "regularized_bias", "h_g_transpose"])
-def test_every_criterion_fails_a_wrong_gradient(problem, mistake):
-    net, x, y = problem
+def test_every_criterion_fails_a_wrong_gradient(problem_4_5_3, mistake):
+    net, x, y = problem_4_5_3
     wrong = mg.backward_with_mistake(net, net.forward(x, y), y, mistake)
     assert not any(criteria.criteria_verdicts(net, x, y, gradients=wrong).values())
 
 
-def test_projection_checks_pass_correct_code_and_can_miss_a_small_bug(problem):
-    net, x, y = problem
+def test_projection_checks_pass_correct_code_and_can_miss_a_small_bug(problem_4_5_3):
+    net, x, y = problem_4_5_3
     assert criteria.projection_pass_rate(net, x, y, trials=20) == 1.0
     big = mg.backward_with_mistake(net, net.forward(x, y), y, "sum_for_mean")
     assert criteria.projection_pass_rate(net, x, y, gradients=big, trials=50) == 0.0

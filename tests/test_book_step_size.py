@@ -7,15 +7,8 @@ import matgrad as mg
 from matgrad.book import examples, step_size
 
 
-@pytest.fixture
-def problem():
-    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
-    rng = np.random.default_rng(0)
-    return net, rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
-
-
-def test_step_error_curve_is_v_shaped_for_central_and_flat_for_complex_step(problem):
-    net, x, y = problem
+def test_step_error_curve_is_v_shaped_for_central_and_flat_for_complex_step(problem_4_5_3):
+    net, x, y = problem_4_5_3
     steps = np.logspace(-1, -12, 12)
     curves = step_size.step_errors(net, x, y, steps)
     central, complex_step = curves["central"], curves["complex"]
@@ -48,8 +41,8 @@ def test_the_step_size_explorers_curves_have_the_v_shape_and_a_flat_complex_step
     assert list(step_size.step_errors(*relu, steps[:2])) == ["forward", "central"]
 
 
-def test_each_curve_is_the_largest_error_of_the_textbook_quotient_at_that_step(problem):
-    net, x, y = problem
+def test_each_curve_is_the_largest_error_of_the_textbook_quotient_at_that_step(problem_4_5_3):
+    net, x, y = problem_4_5_3
     exact = net.gradients(x, y)
     errors = step_size.step_errors(net, x, y, [1e-4], methods=["forward"])
     by_hand = max(

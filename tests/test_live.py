@@ -20,17 +20,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urlparse
 
+import live_notebooks
+import pyodide_runtime
 import pytest
 from lite_support import open_notebook, record_requests, run_all
+from plain_markdown import SOLUTION_CODE
 from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, toc_pages
 
 from matgrad.book.checking import CORRECT
-
-# The book's build glue (book/_ext, on pytest's pythonpath) as a group of its own:
-# isort: split
-import live_notebooks
-import pyodide_runtime
-from plain_markdown import SOLUTION_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 LITE = SITE / "lite"

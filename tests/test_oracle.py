@@ -7,6 +7,7 @@ from autograd import grad
 from hypothesis import given
 from hypothesis import strategies as st
 
+import matgrad as mg
 from matgrad.book.examples import example_problem
 
 ACTIVATIONS = {
@@ -75,3 +76,8 @@ def test_backprop_matches_autograd_on_random_networks(
         np.testing.assert_allclose(
             gradients.parameter(name, k), expected[f"{name}{k}"], rtol=1e-9, atol=1e-12
         )
+
+
+def test_the_oracle_knows_every_activation_of_the_library():
+    # A new activation in matgrad.functions needs its autograd twin here to be tested at all.
+    assert set(ACTIVATIONS) == set(mg.ACTIVATIONS)

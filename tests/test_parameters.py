@@ -7,15 +7,8 @@ import matgrad as mg
 from matgrad.book import criteria
 
 
-@pytest.fixture
-def problem():
-    net = mg.MLP([4, 5, 3], seed=0, lam=0.1)
-    rng = np.random.default_rng(0)
-    return net, rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
-
-
-def test_parameter_vector_round_trips_and_matches_the_gradient_layout(problem):
-    net, x, y = problem
+def test_parameter_vector_round_trips_and_matches_the_gradient_layout(problem_4_5_3):
+    net, x, y = problem_4_5_3
     theta = mg.parameter_vector(net)
     assert theta.shape == (net.parameter_count,)
     assert theta[:20] == pytest.approx(net.W[1].ravel())
@@ -27,14 +20,14 @@ def test_parameter_vector_round_trips_and_matches_the_gradient_layout(problem):
     assert vector[20:25] == pytest.approx(gradients.b[1].ravel())
 
 
-def test_numerical_gradient_vector_agrees_with_backprop(problem):
-    net, x, y = problem
+def test_numerical_gradient_vector_agrees_with_backprop(problem_4_5_3):
+    net, x, y = problem_4_5_3
     claimed = mg.gradient_vector(net, net.gradients(x, y))
     assert mg.numerical_gradient_vector(net, x, y) == pytest.approx(claimed, rel=1e-7, abs=1e-9)
 
 
-def test_bad_vectors_raise_value_error(problem):
-    net, x, y = problem
+def test_bad_vectors_raise_value_error(problem_4_5_3):
+    net, x, y = problem_4_5_3
     with pytest.raises(ValueError, match="P = 43"):
         mg.with_parameter_vector(net, np.ones(3))
     wrong = mg.backward_with_mistake(net, net.forward(x, y), y, "h_g_transpose")

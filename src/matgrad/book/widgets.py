@@ -356,7 +356,10 @@ class StepSizeExplorer(w.VBox):
 
     def __init__(self):
         self.activation = w.Dropdown(
-            options=["tanh", "sigmoid", "relu"], description="activation f"
+            # Not the identity: J is then a polynomial of low degree in each parameter, and
+            # the truncation arm of the V (the point of the figure) all but disappears.
+            options=[name for name in ACTIVATIONS if name != "identity"],
+            description="activation f",
         )
         self.seed = w.IntSlider(0, min=0, max=20, description="seed", style=STYLE)
         self.step = w.FloatLogSlider(
