@@ -10,9 +10,6 @@ from matgrad.book import criteria
 def test_cs231n_relative_error_is_elementwise_with_zero_for_two_zeros():
     errors = criteria.cs231n_relative_error([1.0, 0.0, -2.0], [1.1, 0.0, 2.0])
     assert errors == pytest.approx([0.1 / 1.1, 0.0, 2.0])
-    assert criteria.cs231n_verdict(1e-9).startswith("happy")
-    assert criteria.cs231n_verdict(1e-3).startswith("uncomfortable")
-    assert criteria.cs231n_verdict(0.5).startswith("probably wrong")
 
 
 def test_mml_relative_error_and_allclose_violation():

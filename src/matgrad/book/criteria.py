@@ -19,14 +19,6 @@ from matgrad.parameters import (
     with_parameter_vector,
 )
 
-CS231N_BANDS = (
-    (1e-7, "happy (below 1e-7)"),
-    (1e-4, "fine only with kinks (1e-7 to 1e-4)"),
-    (1e-2, "uncomfortable (1e-4 to 1e-2)"),
-    (np.inf, "probably wrong (above 1e-2)"),
-)
-"""CS231n's reading of the largest elementwise relative error, smallest band first."""
-
 
 def cs231n_relative_error(A, N) -> np.ndarray:
     """Elementwise ``|A − N| / max(|A|, |N|)`` (CS231n), with ``0`` where both are zero."""
@@ -34,14 +26,6 @@ def cs231n_relative_error(A, N) -> np.ndarray:
     scale = np.maximum(np.abs(A), np.abs(N))
     difference = np.abs(A - N)
     return np.divide(difference, scale, out=np.zeros_like(difference), where=scale > 0)
-
-
-def cs231n_verdict(error: float) -> str:
-    """The band of :data:`CS231N_BANDS` that a largest relative error falls in."""
-    for limit, verdict in CS231N_BANDS:
-        if error < limit:
-            return verdict
-    return CS231N_BANDS[-1][1]
 
 
 def mml_relative_error(A, N) -> float:
