@@ -125,7 +125,11 @@ def describe_run() -> str:
 
 
 def float64_copy(net):
-    """The same network (same weights, upcast) in float64: the reference for true gradients."""
+    """The same network (same weights, upcast) in float64: the reference for true gradients.
+
+    Built with ``from_weights``, not ``MLP.astype``, so that the benchmarks also run against
+    the matgrad of before issue 12, which had no ``astype``.
+    """
     return mg.MLP.from_weights(
         [net.W[k].astype(np.float64) for k in range(1, net.l + 1)],
         [net.b[k].astype(np.float64) for k in range(1, net.l + 1)],

@@ -44,16 +44,7 @@ def zeros_like_gradients(net) -> mg.Gradients:
 
 def true_gradients(net, x, y) -> mg.Gradients:
     """Algorithm 6.4 in float64 on a float64 copy of the network and the data."""
-    copy = mg.MLP.from_weights(
-        [net.W[k].astype(np.float64) for k in range(1, net.l + 1)],
-        [net.b[k].astype(np.float64) for k in range(1, net.l + 1)],
-        activation=net.activation,
-        output_activation=net.output_activation,
-        loss=net.loss,
-        regularizer=net.regularizer,
-        lam=net.lam,
-        reduction=net.reduction,
-    )
+    copy = net.astype(np.float64)
     return copy.gradients(np.asarray(x, np.float64), np.asarray(y, np.float64))
 
 
