@@ -1,6 +1,7 @@
 """What every stored notebook must be, beyond nbval's output comparison."""
 
 import ast
+import itertools
 import json
 import re
 from pathlib import Path
@@ -16,7 +17,8 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 def test_notebook_is_executed_in_order_without_timings_or_errors(notebook):
     content = json.loads(notebook.read_text())
     code = [cell for cell in content["cells"] if cell["cell_type"] == "code"]
-    assert code, "a chapter notebook without code"
+    # Only the reference pages are prose alone (notebooks so that JupyterLab renders them).
+    assert code or notebook.stem in ("appendix-notation", "references"), "a chapter without code"
     assert [cell["execution_count"] for cell in code] == list(range(1, len(code) + 1)), (
         "run the notebook top to bottom (scripts/execute_notebooks.py)"
     )
@@ -38,8 +40,8 @@ def test_the_reading_order_is_the_tocs():
     assert order == listed
     assert order[0] == "book/intro"
     assert order[-2:] == ["book/appendix-notation", "book/references"]
-    # The root and the 12 chapters of the first two parts are the notebooks, each once.
-    assert sorted(order[:13]) == sorted(f"book/{path.stem}" for path in NOTEBOOKS)
+    # Every page is a notebook, each once (so that JupyterLab renders every one of them).
+    assert sorted(order) == sorted(f"book/{path.stem}" for path in NOTEBOOKS)
     assert len(set(order)) == len(order) == 15
 
 
@@ -76,7 +78,7 @@ def test_the_live_copy_and_the_browser_tests_take_the_reading_order(monkeypatch)
     import reading_order as module
     import site_support
 
-    assert live_notebooks.toc_notebooks(ROOT, "_toc.yml") == reading_order(ROOT)[:13]
+    assert live_notebooks.toc_notebooks(ROOT, "_toc.yml") == reading_order(ROOT)
     assert site_support.toc_pages() == reading_order(ROOT)
     # Built on reading_order, not on a reader of their own: they follow whatever it says.
     shuffled = ["book/references", "book/layouts", "book/intro", "book/no-such-page"]
@@ -86,7 +88,7 @@ def test_the_live_copy_and_the_browser_tests_take_the_reading_order(monkeypatch)
 
     monkeypatch.setattr(module, "reading_order", fake_order)  # site_support imports it late
     monkeypatch.setattr(live_notebooks, "reading_order", fake_order)
-    assert live_notebooks.toc_notebooks(ROOT, "_toc.yml") == ["book/layouts", "book/intro"]
+    assert live_notebooks.toc_notebooks(ROOT, "_toc.yml") == shuffled[:3]  # the notebooks
     assert site_support.toc_pages() == shuffled
 
 
@@ -142,3 +144,87 @@ def test_answer_chapters_state_and_check_the_weight_gradient_with_a_regularizer(
         for output in cell["outputs"]
     ]
     assert any("PASS" in json.dumps(output) for output in reports), "no passing check shown"
+
+
+# The one markup of the chapters: what Jupyter Book resolves in the site and jupyterlab-myst
+# resolves in JupyterLab and the live copy. jupyterlab-myst resolves a role only to a label of
+# the same notebook, drops an unknown role or directive without a word and shows a title's
+# maths as TeX, so the source keeps to this (tests/test_jupyterlab.py looks at the result).
+DIRECTIVES = {"exercise", "solution", "prf:algorithm", "note", "tip", "warning", "important"}
+ROLES = {"eq", "prf:ref"}
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+CROSS_EQUATION = re.compile(r"equation \((\d+)\) of \[[^\]]*\]\(([\w-]+\.ipynb)\)")
+
+
+def markdown_of(path: Path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+
+
+def labels_of(markdown: str) -> set[str]:
+    """Labels of directives (``:label: x``) and of display equations (``$$ (x)``)."""
+    return set(re.findall(r"^:label:\s*([\w-]+)", markdown, re.M)) | set(
+        re.findall(r"\$\$[ \t]*\(([\w-]+)\)", markdown)
+    )
+
+
+def heading_slugs(path: Path) -> set[str]:
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    headings = re.findall(r"^#{1,2} (.+)$", "\n".join(markdown_of(path)), re.M)
+    return {default_slugify(heading) for heading in headings}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_markup_is_what_both_the_site_and_jupyterlab_resolve(notebook):
+    cells = markdown_of(notebook)
+    markdown = "\n".join(cells)
+    labels = labels_of(markdown)
+    for role, content in re.findall(r"\{([\w:-]+)\}`([^`]*)`", markdown):
+        assert role in ROLES, f"{{{role}}}: jupyterlab-myst cannot resolve it; use a link"
+        target = re.sub(r"^.*<([^<>]+)>$", r"\1", content, flags=re.S)
+        assert target in labels, f"{{{role}}}`{content}`: no such label in this notebook"
+    for directive, argument in re.findall(r"^(?:`{3,}|:{3,})\{([\w:-]+)\}(.*)$", markdown, re.M):
+        assert directive in DIRECTIVES, f"{{{directive}}} does not render in JupyterLab"
+        if directive == "solution":
+            assert argument.strip() in labels, f"a solution to no exercise here: {argument}"
+    # A solution has its text inside its box (a box opened in one cell and closed in another
+    # shows empty in JupyterLab).
+    assert not re.search(r"\{solution\}[^\n]*\n(:[\w-]+:[^\n]*\n)*\s*```", markdown)
+    # No (label)= targets: the site would give that heading the label as an extra id, but
+    # jupyterlab-myst gives it only the label, so a link to its slug would fail there.
+    assert not re.search(r"^\([\w-]+\)=", markdown, re.M)
+    title = re.search(r"^# (.+)$", markdown, re.M).group(1)
+    assert "$" not in title, f"jupyterlab-myst shows a title's maths as TeX: {title}"
+    for href in LINK.findall(markdown):
+        if re.match(r"(https?|mailto):", href):
+            continue
+        path, _, section = href.partition("#")
+        target = notebook.parent / path if path else notebook
+        assert path == "" or (path.endswith(".ipynb") and target.exists()), (
+            f"{href}: link a chapter by its notebook file (JupyterLab opens it, the site too)"
+        )
+        if section:
+            assert section in heading_slugs(target), f"{href}: no such heading"
+    # Another chapter's equation is named by its number there, which must exist: equations
+    # are numbered per page (math_numfig: false), as jupyterlab-myst numbers them.
+    for number, chapter in CROSS_EQUATION.findall(markdown):
+        equations = re.findall(
+            r"\$\$[ \t]*\(([\w-]+)\)", "\n".join(markdown_of(notebook.parent / chapter))
+        )
+        assert 1 <= int(number) <= len(equations), f"{chapter} has no equation ({number})"
+
+
+def test_a_solution_s_check_is_folded_in_the_site_and_in_jupyterlab():
+    cells = json.loads((ROOT / "book" / "exercises.ipynb").read_text())["cells"]
+    checks = [
+        after
+        for before, after in itertools.pairwise(cells)
+        if before["cell_type"] == "markdown"
+        and "".join(before["source"]).startswith("```{solution}")
+    ]
+    assert len(checks) == 9
+    for cell in checks:
+        assert cell["cell_type"] == "code"
+        assert "hide-cell" in cell["metadata"]["tags"]  # the site: behind a toggle
+        assert cell["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}

@@ -3,11 +3,13 @@ with Python (Pyodide) running in the reader's browser from files the site serves
 
 This is the one place where the live copy differs from the notebooks in ``book/``:
 
-* the chapters are copied into JupyterLite's contents with one extra first cell (``SETUP``)
-  that installs ``matgrad`` with its widgets' dependencies, and their MyST markup rewritten as
-  the plain Markdown that JupyterLab renders (plain_markdown.py); the notebooks in ``book/``
-  stay as JupyterLab and nbval run them. The same copies are what a reader downloads from a
-  chapter page, so that a downloaded chapter can install ``matgrad`` too;
+* the chapters are copied into JupyterLite's contents with one extra first cell
+  (:func:`setup_cell`) that installs ``matgrad`` with its widgets' dependencies, and without
+  stored outputs; pages without code (the appendix, the references) are copied as they are,
+  so that links to them open there too. Their MyST renders in the lite app as in JupyterLab,
+  through the same jupyterlab-myst extension (requirements.txt), which ``jupyter lite build``
+  takes from the environment. The same copies are what a reader downloads from a chapter
+  page, so that a downloaded chapter can install ``matgrad`` too;
 * the wheels the set-up cell installs (``matgrad`` built from this checkout, ``ipywidgets``
   and the two packages it needs that Pyodide lacks, at the versions ``requirements.txt`` pins)
   go to the lite app's package index;
@@ -20,7 +22,8 @@ This is the one place where the live copy differs from the notebooks in ``book/`
   iframe, loaded only on click, of the lite app's REPL running the widget's own cell. That is
   jupyterlite-sphinx's load-on-click REPL embedding, and the quickest way from a page to a
   recomputing widget: one click, one cell, no notebook to run top to bottom;
-* every chapter page links to its own live notebook (``Run live``), opened in a new tab.
+* every chapter page with code links to its own live notebook (``Run live``), opened in a new
+  tab.
 
 The static pages make no request for the runtime until a reader asks for it.
 jupyterlite-sphinx runs ``jupyter lite build`` when Sphinx finishes, into ``lite/``.
@@ -40,7 +43,6 @@ from urllib.parse import urlencode
 from docutils import nodes
 
 import pyodide_runtime
-from plain_markdown import Book, plain_notebook, read_citations
 from reading_order import reading_order
 
 LITE = "lite"
@@ -95,6 +97,11 @@ def toc_notebooks(root: Path, toc_path: str) -> list[str]:
     return [doc for doc in reading_order(root, toc_path) if (root / f"{doc}.ipynb").exists()]
 
 
+def has_code(notebook: dict) -> bool:
+    """Whether a notebook has anything to run (the appendix and the references do not)."""
+    return any(cell["cell_type"] == "code" for cell in notebook["cells"])
+
+
 def build_wheels(root: Path, wheel_dir: Path) -> None:
     """``matgrad`` from this checkout, and the kernel's other wheels unless already there."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
@@ -119,8 +126,8 @@ def build_wheels(root: Path, wheel_dir: Path) -> None:
 
 
 def write_contents(root: Path, chapters: list[str], content_dir: Path, setup: str) -> None:
-    """Each chapter notebook, with the set-up cell first, its Markdown made plain
-    (plain_markdown.py) and no stored outputs, flat in the lite app's contents.
+    """Each chapter notebook, with the set-up cell first (if it has code) and no stored
+    outputs, flat in the lite app's contents.
 
     No stored outputs: a live copy shows only what it has computed itself. (Stored widget
     views would even render from the saved widget state and look live before anything ran.)
@@ -130,21 +137,20 @@ def write_contents(root: Path, chapters: list[str], content_dir: Path, setup: st
         Path(chapter).name: json.loads((root / f"{chapter}.ipynb").read_text())
         for chapter in chapters
     }
-    book = Book(notebooks, read_citations(root / "book" / "references.bib"))
     for name, notebook in notebooks.items():
-        notebook = plain_notebook(notebook, name, book)
         notebook["metadata"].pop("widgets", None)
-        for code in (c for c in notebook["cells"] if c["cell_type"] == "code"):
-            code["outputs"], code["execution_count"] = [], None
-        cell = {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "live-setup",
-            "metadata": {"tags": ["live-setup"]},
-            "outputs": [],
-            "source": setup,
-        }
-        notebook["cells"] = [cell, *notebook["cells"]]
+        if has_code(notebook):
+            for code in (c for c in notebook["cells"] if c["cell_type"] == "code"):
+                code["outputs"], code["execution_count"] = [], None
+            cell = {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "live-setup",
+                "metadata": {"tags": ["live-setup"]},
+                "outputs": [],
+                "source": setup,
+            }
+            notebook["cells"] = [cell, *notebook["cells"]]
         target = content_dir / f"{name}.ipynb"
         target.write_text(json.dumps(notebook, ensure_ascii=False, indent=1) + "\n")
 
@@ -161,7 +167,11 @@ def stage_lite_dir(settings: Path, lite_dir: Path, cache: Path) -> dict[str, str
 def prepare(app, config):
     root = Path(app.srcdir)
     build = Path(app.outdir).parent
-    config.live_notebooks = toc_notebooks(root, config.external_toc_path or "_toc.yml")
+    pages = toc_notebooks(root, config.external_toc_path or "_toc.yml")
+    config.lite_pages = pages
+    config.live_notebooks = [
+        page for page in pages if has_code(json.loads((root / f"{page}.ipynb").read_text()))
+    ]
     wheel_dir = build / "lite-wheels"
     build_wheels(root, wheel_dir)
     config.jupyterlite_build_command_options = {"piplite-wheels": str(wheel_dir)}
@@ -173,7 +183,7 @@ def prepare(app, config):
     # copies are written after it (priority 900).
     write_contents(
         root,
-        config.live_notebooks,
+        config.lite_pages,
         root / config.jupyterlite_content_dir,
         setup_cell(f"{base}/{LITE}/pypi" if base else None),
     )
@@ -262,14 +272,15 @@ def finish(app, exception):
     if kernel.get("pyodideUrl") != f"./{RUNTIME}/pyodide.js":
         raise pyodide_runtime.RuntimeFileError(f"the lite kernel loads Pyodide from {kernel}")
     contents = Path(app.srcdir) / app.config.jupyterlite_content_dir
-    for chapter in app.config.live_notebooks:
+    for chapter in app.config.lite_pages:
         download = out / "_sources" / f"{chapter}.ipynb"
         if download.exists():
             shutil.copyfile(contents / f"{Path(chapter).name}.ipynb", download)
 
 
 def setup(app):
-    app.add_config_value("live_notebooks", [], "html")
+    app.add_config_value("lite_pages", [], "html")  # every notebook page, in the lite app
+    app.add_config_value("live_notebooks", [], "html")  # the pages with code: "Run live"
     app.connect("config-inited", prepare, priority=900)
     app.connect("doctree-resolved", mark_widgets)
     app.connect("html-page-context", add_live_link)

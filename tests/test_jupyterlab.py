@@ -1,0 +1,245 @@
+"""The book as a reader sees it in JupyterLab: every page opened in JupyterLab (with
+jupyterlab-myst, requirements.txt) in Debian's Chromium.
+
+A rendered Markdown cell must show no MyST source (roles, directives, fences, targets, raw
+TeX), no reference jupyterlab-myst could not resolve (it marks those "Not Found", or drops
+unknown roles and directives silently: tests/test_notebooks.py keeps the source to what it
+resolves), no empty box, and every link must open a notebook of the book or a section that
+exists. JupyterLab serves a copy of the notebooks, so nothing it saves reaches book/; every
+request of the browser must stay on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from lite_support import record_requests
+from site_support import SCREENSHOTS, toc_pages, unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
+
+# What JupyterLab must not do while it is tested: window the notebook (cells outside the
+# viewport would not be rendered, so not checked), keep a kernel when its tab closes, or ask
+# the reader about news (a dialog over the page; the news come from outside).
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "kernelShutdown": True,
+    },
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+# The text of each rendered Markdown cell, with its maths removed (KaTeX keeps the TeX source
+# in an annotation), its folded parts included; its links; what jupyterlab-myst marks as not
+# found; the boxes (exercises, solutions, algorithms, admonitions) that have no content.
+RENDERED = """() => {
+  const cells = [...document.querySelectorAll('.jp-MarkdownCell')];
+  return cells.map((cell) => {
+    const myst = cell.querySelector('.myst');
+    if (!myst) return null;
+    const copy = myst.cloneNode(true);
+    copy.querySelectorAll('.katex, .katex-display, script, style').forEach((e) => e.remove());
+    return {
+      text: copy.textContent,
+      links: [...myst.querySelectorAll('a')].map((a) => a.getAttribute('href') || ''),
+      notFound: [...myst.querySelectorAll('[title*="Not Found"]')].map((e) => e.textContent),
+      empty: [...myst.querySelectorAll('[class*="-body"]')]
+        .filter((body) => !body.textContent.trim() && !body.querySelector('.katex'))
+        .map((body) => body.parentElement.textContent.trim().slice(0, 80)),
+    };
+  });
+}"""
+IDS = "() => [...document.querySelectorAll('.jp-Notebook [id]')].map((e) => e.id)"
+
+MYST_SOURCE = {
+    "a role or directive name": re.compile(r"\{[a-z][\w:-]*\}"),
+    "a code fence": re.compile(r"```|:::"),
+    "a target": re.compile(r"\([\w-]+\)="),
+    "a directive option": re.compile(r"^\s*:[a-z-]+:", re.MULTILINE),
+    "raw TeX": re.compile(r"\$\$|\\[a-zA-Z]+\b|\\[,;!]"),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1, serving a copy of the book's notebooks, in its own
+    configuration, settings and workspace folders (nothing of the user's)."""
+    if shutil.which("chromium", path="/usr/bin") is None:
+        unavailable("Debian's Chromium is not installed at /usr/bin/chromium")
+    home = tmp_path_factory.mktemp("jupyterlab")
+    book = home / "book"
+    book.mkdir()
+    for notebook in (ROOT / "book").glob("*.ipynb"):
+        shutil.copy(notebook, book)
+    for name, values in SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--ServerApp.root_dir={book}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(home / "server.log").open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=5) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start:\n{(home / 'server.log').read_text()}")
+            time.sleep(0.5)
+        yield url, book
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def lab_context(jupyterlab, browser):
+    url, _ = jupyterlab
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside = record_requests(context, url)
+    yield context, outside
+    context.close()
+
+
+def open_in_jupyterlab(context, url: str, name: str):
+    """A fresh JupyterLab (no saved workspace) showing ``name``, every Markdown cell rendered."""
+    page = context.new_page()
+    page.goto(f"{url}/lab/tree/{name}?reset")
+    markdown = sum(
+        cell["cell_type"] == "markdown"
+        for cell in json.loads((ROOT / "book" / name).read_text())["cells"]
+    )
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.jp-MarkdownCell .myst').length === {markdown}",
+        timeout=60_000,
+    )
+    return page
+
+
+def link_target(href: str, url: str) -> tuple[str, str]:
+    """(notebook, section id) a link opens: notebook '' for a section of the same one."""
+    if href.startswith("#"):
+        return "", href[1:]
+    parsed = urlparse(href)
+    server = urlparse(url)
+    assert (parsed.scheme, parsed.netloc) == (server.scheme, server.netloc), (
+        f"a link that leaves the book: {href}"
+    )
+    assert parsed.path.startswith("/files/"), f"not a file of the book: {href}"
+    return unquote(parsed.path.removeprefix("/files/")), parsed.fragment
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab, lab_context):
+    url, book = jupyterlab
+    context, outside = lab_context
+    name = f"{Path(page).name}.ipynb"
+    tab = open_in_jupyterlab(context, url, name)
+    try:
+        cells = tab.evaluate(RENDERED)
+        SCREENSHOTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"jupyterlab-{Path(page).name}.png"))
+        ids = set(tab.evaluate(IDS))
+    finally:
+        tab.close()
+    sections: dict[str, set[str]] = {}
+    for number, cell in enumerate(cells):
+        where = f"{name}, Markdown cell {number + 1}"
+        for what, pattern in MYST_SOURCE.items():
+            found = pattern.search(cell["text"])
+            assert not found, f"{where} shows {what}: …{cell['text'][found.start() - 40 :][:100]}"
+        assert cell["notFound"] == [], f"{where}: not resolved: {cell['notFound']}"
+        assert cell["empty"] == [], f"{where}: an empty box: {cell['empty']}"
+        for href in cell["links"]:
+            if href.startswith(("https://", "http://")) and "127.0.0.1" not in href:
+                continue  # a source outside the book (a citation's address): not followed
+            target, section = link_target(href, url)
+            assert href not in ("", "#"), f"{where}: an empty link"
+            if not target:
+                assert section in ids, f"{where}: no section {section!r} here"
+                continue
+            assert target.endswith(".ipynb") and (book / target).exists(), (
+                f"{where}: {href} does not open a notebook of the book"
+            )
+            if section:
+                sections.setdefault(target, set()).add(section)
+    for target, wanted in sections.items():
+        tab = open_in_jupyterlab(context, url, target)
+        try:
+            missing = wanted - set(tab.evaluate(IDS))
+        finally:
+            tab.close()
+        assert not missing, f"{name} links to sections {missing} that {target} does not have"
+    assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
+
+
+def test_a_link_to_another_chapter_opens_it_in_jupyterlab(jupyterlab, lab_context):
+    url, _ = jupyterlab
+    context, outside = lab_context
+    tab = open_in_jupyterlab(context, url, "layouts.ipynb")
+    try:
+        tab.locator(".jp-MarkdownCell .myst a[href*='/files/backward.ipynb']").first.click()
+        tab.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.context.path === 'backward.ipynb'",
+            timeout=30_000,
+        )
+        tab.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.node"
+            ".querySelectorAll('.jp-MarkdownCell .myst').length > 0",
+            timeout=60_000,
+        )
+    finally:
+        tab.close()
+    assert outside == []
