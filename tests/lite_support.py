@@ -1,5 +1,6 @@
 """Driving the live copy (JupyterLite in the built site) from Playwright: shared by
-tests/test_live.py and benchmarks/live_book.py.
+tests/test_live.py and benchmarks/live_book.py; and what a rendered Markdown cell must be in
+JupyterLite and in JupyterLab (tests/test_jupyterlab.py), both rendered by jupyterlab-myst.
 
 The lite app exposes itself as ``window.jupyterapp`` (``exposeAppInBrowser`` in
 book/_lite/jupyter-lite.json), so a notebook's cells, outputs and kernel are read from its
@@ -8,8 +9,10 @@ models rather than from its pages (a notebook renders only the cells near the vi
 
 from __future__ import annotations
 
+import re
 import time
-from urllib.parse import urlparse
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 # The notebook open in the lite app: its kernel status and, per code cell, its execution
 # count, the types of its outputs, the error's name and value and what went to stderr.
@@ -87,3 +90,78 @@ def run_all(page, limit_s: float = 300) -> dict:
             break
         page.wait_for_timeout(250)
     return {"state": state, "first_cell_s": first, "all_cells_s": elapsed}
+
+
+# The text of each rendered Markdown cell, with its maths removed (KaTeX keeps the TeX source
+# in an annotation), its folded parts included; its links; what jupyterlab-myst marks as not
+# found; the boxes (exercises, solutions, algorithms, admonitions) that have no content.
+RENDERED = """() => {
+  const cells = [...document.querySelectorAll('.jp-MarkdownCell')];
+  return cells.map((cell) => {
+    const myst = cell.querySelector('.myst');
+    if (!myst) return null;
+    const copy = myst.cloneNode(true);
+    copy.querySelectorAll('.katex, .katex-display, script, style').forEach((e) => e.remove());
+    return {
+      text: copy.textContent,
+      links: [...myst.querySelectorAll('a')].map((a) => a.getAttribute('href') || ''),
+      notFound: [...myst.querySelectorAll('[title*="Not Found"]')].map((e) => e.textContent),
+      empty: [...myst.querySelectorAll('[class*="-body"]')]
+        .filter((body) => !body.textContent.trim() && !body.querySelector('.katex'))
+        .map((body) => body.parentElement.textContent.trim().slice(0, 80)),
+    };
+  });
+}"""
+# jupyterlab-myst first writes a link to another notebook as written (``forward.ipynb``), then
+# resolves it to the app's address of that file: wait for that before reading the links.
+LINKS_RESOLVED = """() => [...document.querySelectorAll('.jp-MarkdownCell .myst a')]
+  .every((a) => /^(#|https?:|mailto:)/.test(a.getAttribute('href') || '#'))"""
+IDS = "() => [...document.querySelectorAll('.jp-Notebook [id]')].map((e) => e.id)"
+
+MYST_SOURCE = {
+    "a role or directive name": re.compile(r"\{[a-z][\w:-]*\}"),
+    "a code fence": re.compile(r"```|:::"),
+    "a target": re.compile(r"\([\w-]+\)="),
+    "a directive option": re.compile(r"^\s*:[a-z-]+:", re.MULTILINE),
+    "raw TeX": re.compile(r"\$\$|\\[a-zA-Z]+\b|\\[,;!]"),
+}
+
+
+def markdown_problems(
+    cells: list[dict | None], ids: set[str], files_url: str, files: Path
+) -> tuple[list[str], dict[str, set[str]]]:
+    """What is wrong with the Markdown cells ``RENDERED`` read from a notebook whose element
+    ids are ``ids``, in an app that serves the book's notebooks (the folder ``files``) under
+    ``files_url``; and the sections of other notebooks its links open, to look for there.
+    A cell not rendered (outside a windowed notebook's viewport) is None and is skipped."""
+    problems: list[str] = []
+    sections: dict[str, set[str]] = {}
+    for number, cell in enumerate(cells):
+        if cell is None:
+            continue
+        where = f"Markdown cell {number + 1}"
+        for what, pattern in MYST_SOURCE.items():
+            found = pattern.search(cell["text"])
+            if found:
+                shown = cell["text"][max(found.start() - 40, 0) :][:100]
+                problems.append(f"{where} shows {what}: …{shown}")
+        problems += [f"{where}: not resolved: {text}" for text in cell["notFound"]]
+        problems += [f"{where}: an empty box: {text}" for text in cell["empty"]]
+        for href in cell["links"]:
+            if href.startswith(("https://", "http://")) and "127.0.0.1" not in href:
+                continue  # a source outside the book (a citation's address): not followed
+            if href in ("", "#"):
+                problems.append(f"{where}: an empty link")
+            elif href.startswith("#"):
+                if href[1:] not in ids:
+                    problems.append(f"{where}: no section {href} in this notebook")
+            elif not href.startswith(files_url):
+                problems.append(f"{where}: {href} is not a file of the book")
+            else:
+                parsed = urlparse(href)
+                target = unquote(parsed.path.removeprefix(urlparse(files_url).path))
+                if not (target.endswith(".ipynb") and (files / target).exists()):
+                    problems.append(f"{where}: {href} does not open a notebook of the book")
+                elif parsed.fragment:
+                    sections.setdefault(target, set()).add(parsed.fragment)
+    return problems, sections

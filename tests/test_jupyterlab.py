@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -21,10 +20,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import pytest
-from lite_support import record_requests
+from lite_support import IDS, LINKS_RESOLVED, RENDERED, markdown_problems, record_requests
 from site_support import SCREENSHOTS, toc_pages, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,36 +40,6 @@ SETTINGS = {
         "fetchNews": "false",
         "checkForUpdates": False,
     },
-}
-
-# The text of each rendered Markdown cell, with its maths removed (KaTeX keeps the TeX source
-# in an annotation), its folded parts included; its links; what jupyterlab-myst marks as not
-# found; the boxes (exercises, solutions, algorithms, admonitions) that have no content.
-RENDERED = """() => {
-  const cells = [...document.querySelectorAll('.jp-MarkdownCell')];
-  return cells.map((cell) => {
-    const myst = cell.querySelector('.myst');
-    if (!myst) return null;
-    const copy = myst.cloneNode(true);
-    copy.querySelectorAll('.katex, .katex-display, script, style').forEach((e) => e.remove());
-    return {
-      text: copy.textContent,
-      links: [...myst.querySelectorAll('a')].map((a) => a.getAttribute('href') || ''),
-      notFound: [...myst.querySelectorAll('[title*="Not Found"]')].map((e) => e.textContent),
-      empty: [...myst.querySelectorAll('[class*="-body"]')]
-        .filter((body) => !body.textContent.trim() && !body.querySelector('.katex'))
-        .map((body) => body.parentElement.textContent.trim().slice(0, 80)),
-    };
-  });
-}"""
-IDS = "() => [...document.querySelectorAll('.jp-Notebook [id]')].map((e) => e.id)"
-
-MYST_SOURCE = {
-    "a role or directive name": re.compile(r"\{[a-z][\w:-]*\}"),
-    "a code fence": re.compile(r"```|:::"),
-    "a target": re.compile(r"\([\w-]+\)="),
-    "a directive option": re.compile(r"^\s*:[a-z-]+:", re.MULTILINE),
-    "raw TeX": re.compile(r"\$\$|\\[a-zA-Z]+\b|\\[,;!]"),
 }
 
 
@@ -165,20 +133,8 @@ def open_in_jupyterlab(context, url: str, name: str):
         f"() => document.querySelectorAll('.jp-MarkdownCell .myst').length === {markdown}",
         timeout=60_000,
     )
+    page.wait_for_function(LINKS_RESOLVED, timeout=30_000)
     return page
-
-
-def link_target(href: str, url: str) -> tuple[str, str]:
-    """(notebook, section id) a link opens: notebook '' for a section of the same one."""
-    if href.startswith("#"):
-        return "", href[1:]
-    parsed = urlparse(href)
-    server = urlparse(url)
-    assert (parsed.scheme, parsed.netloc) == (server.scheme, server.netloc), (
-        f"a link that leaves the book: {href}"
-    )
-    assert parsed.path.startswith("/files/"), f"not a file of the book: {href}"
-    return unquote(parsed.path.removeprefix("/files/")), parsed.fragment
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -194,27 +150,8 @@ def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab,
         ids = set(tab.evaluate(IDS))
     finally:
         tab.close()
-    sections: dict[str, set[str]] = {}
-    for number, cell in enumerate(cells):
-        where = f"{name}, Markdown cell {number + 1}"
-        for what, pattern in MYST_SOURCE.items():
-            found = pattern.search(cell["text"])
-            assert not found, f"{where} shows {what}: …{cell['text'][found.start() - 40 :][:100]}"
-        assert cell["notFound"] == [], f"{where}: not resolved: {cell['notFound']}"
-        assert cell["empty"] == [], f"{where}: an empty box: {cell['empty']}"
-        for href in cell["links"]:
-            if href.startswith(("https://", "http://")) and "127.0.0.1" not in href:
-                continue  # a source outside the book (a citation's address): not followed
-            target, section = link_target(href, url)
-            assert href not in ("", "#"), f"{where}: an empty link"
-            if not target:
-                assert section in ids, f"{where}: no section {section!r} here"
-                continue
-            assert target.endswith(".ipynb") and (book / target).exists(), (
-                f"{where}: {href} does not open a notebook of the book"
-            )
-            if section:
-                sections.setdefault(target, set()).add(section)
+    problems, sections = markdown_problems(cells, ids, f"{url}/files/", book)
+    assert problems == [], f"{name}:\n" + "\n".join(problems)
     for target, wanted in sections.items():
         tab = open_in_jupyterlab(context, url, target)
         try:

@@ -23,7 +23,15 @@ from urllib.parse import parse_qs, unquote, urlparse
 import live_notebooks
 import pyodide_runtime
 import pytest
-from lite_support import open_notebook, record_requests, run_all
+from lite_support import (
+    IDS,
+    LINKS_RESOLVED,
+    RENDERED,
+    markdown_problems,
+    open_notebook,
+    record_requests,
+    run_all,
+)
 from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, toc_pages
 
 from matgrad.book.checking import CORRECT
@@ -134,6 +142,7 @@ def test_the_lite_kernel_installs_from_the_site_and_loads_python_from_it(lite_bu
     assert any(url.startswith("./pypi/all.json") for url in settings["pipliteUrls"])
     extensions = {extension["name"] for extension in config["federated_extensions"]}
     assert "@jupyter-widgets/jupyterlab-manager" in extensions  # widgets render in the lite app
+    assert "jupyterlab-myst" in extensions  # its Markdown renders as in JupyterLab
 
 
 def official_lock() -> dict:
@@ -265,6 +274,20 @@ def test_every_chapter_runs_top_to_bottom_in_the_live_copy(chapter, live_context
         # Every cell ran, in order, in one fresh kernel: the set-up cell first.
         assert [cell["count"] for cell in cells] == list(range(1, len(cells) + 1))
         assert result["state"]["kernel"] != "dead"
+        # Its Markdown is typeset by jupyterlab-myst, as in JupyterLab (tests/test_jupyterlab.py
+        # checks every cell there; the lite app renders only the cells near the viewport).
+        page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.node"
+            ".closest('.jp-WindowedPanel-outer, .jp-Notebook').scrollTo(0, 0)"
+        )
+        page.wait_for_function("() => document.querySelector('.jp-MarkdownCell .myst')")
+        page.wait_for_function(LINKS_RESOLVED, timeout=30_000)
+        rendered = page.evaluate(RENDERED)
+        assert any(rendered)
+        problems, _ = markdown_problems(
+            rendered, set(page.evaluate(IDS)), f"{server}/lite/files/", LITE / "files"
+        )
+        assert problems == [], "\n".join(problems)
         assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
     finally:
         page.close()
