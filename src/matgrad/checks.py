@@ -206,18 +206,20 @@ class ParameterCheck:
         return format_bounded(self.rel_error, self.error_bound)
 
     def tolerance_text(self) -> str:
-        """``tolerance`` to one digit while ``u`` leaves the digit of ``τ``, else a bound.
+        """``tolerance`` to one digit while ``u`` leaves the digit of ``τ``, else ``"τ + u"``.
 
         ``t = τ + u``, and ``u`` is partly measured (float32's rounding of backprop, the
-        truncation estimate), so its digits differ between CPUs. While ``t`` rounds to the
-        digit of ``τ`` it prints as that (``1e-07``); when ``u`` would change the digit, as
-        ``< `` the power of ten above ``t``.
+        truncation estimate), so its digits differ between CPUs, by a factor of two for a
+        float32 network: too much for any bound drawn from it to hold everywhere. While ``t``
+        rounds to the digit of ``τ`` it prints as that (``1e-07``); when ``u`` would change
+        the digit, the text names ``u`` instead of printing it (``"1e-07 + u"``).
         """
         t = self.tolerance
         text = f"{t:.0e}"
-        if not math.isfinite(t) or text == f"{t - self.uncertainty:.0e}":
+        tau = f"{t - self.uncertainty:.0e}"
+        if not math.isfinite(t) or text == tau:
             return text
-        return f"< {decade_above(t):.0e}"
+        return f"{tau} + u"
 
     @property
     def abs_error(self) -> float:
