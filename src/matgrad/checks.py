@@ -119,7 +119,8 @@ def default_tolerance(method: str, dtype=np.float64) -> float:
 
 
 def noise_floor(method: str = "central", dtype=np.float64) -> float:
-    """The bound below which an error against ``method`` differences in ``dtype`` prints as one.
+    """The bound below which an error against ``method`` differences in ``dtype`` prints as
+    ``"< bound"`` (:meth:`ParameterCheck.error_text`).
 
     Against differences at the default step, a correct gradient's relative error is noise
     of about ``ε^(1/2)`` (forward), ``ε^(2/3)`` (central) or ``ε`` (complex step) for
