@@ -39,7 +39,7 @@ lint: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
-# After editing a chapter: re-execute the notebooks in the environment nbval checks them in.
+# After editing a chapter: re-execute the notebooks (on any CPU: see README.md).
 notebooks: $(VENV)/.installed-book
 	$(BIN)/python scripts/execute_notebooks.py
 

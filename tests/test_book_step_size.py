@@ -28,6 +28,33 @@ def test_best_step_picks_the_minimum_and_rejects_mismatched_input():
         step_size.best_step([1e-1, 1e-2], [1.0])
 
 
+def test_the_bottom_of_a_curve_is_stated_as_a_bound_and_where_the_step_lies():
+    steps = [1e-4, 1e-5, 10**-5.5, 1e-6]
+    near = "smallest error < 1e-09 at h within half a decade of ε^(1/3) = 6.1e-06"
+    assert step_size.smallest_error_text(steps, [1e-8, 1.2e-10, 1.4e-10, 1e-9], "central") == near
+    # Another CPU's noise moves the minimum to the next grid step: the same words.
+    assert step_size.smallest_error_text(steps, [1e-8, 1.4e-10, 6e-11, 1e-9], "central") == near
+    # A minimum above the floor, or far from the theory's step, prints as computed.
+    assert step_size.smallest_error_text(steps, [1e-8, 3e-9, 4e-9, 2e-9], "central") == (
+        "smallest error 2e-09 at h = 1e-06, over half a decade from ε^(1/3) = 6.1e-06"
+    )
+    assert step_size.smallest_error_text([3e-8], [2e-8], "forward") == (
+        "smallest error < 1e-06 at h within half a decade of ε^(1/2) = 1.5e-08"
+    )
+    with pytest.raises(ValueError, match="method"):
+        step_size.smallest_error_text(steps, [1.0] * 4, "complex")
+
+
+def test_the_v_of_a_real_network_bottoms_out_below_the_floor_near_the_theorys_step(
+    problem_4_5_3,
+):
+    steps = np.logspace(-1, -12, 23)
+    curves = step_size.step_errors(*problem_4_5_3, steps)
+    for method, floor in [("forward", "1e-06"), ("central", "1e-09")]:
+        text = step_size.smallest_error_text(steps, curves[method], method)
+        assert text.startswith(f"smallest error < {floor} at h within half a decade of ε^(1/")
+
+
 def test_the_step_size_explorers_curves_have_the_v_shape_and_a_flat_complex_step():
     steps = np.logspace(-1, -12, 12)
     net, x, y = examples.example_problem(examples.DEFAULT_WIDTHS, m=2)

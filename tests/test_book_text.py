@@ -7,13 +7,25 @@ from matgrad.book import text
 
 
 def test_format_helpers():
-    assert text.format_error(3.2e-11) == "3e-11"
     assert text.format_error(np.inf) == "wrong shape"
     assert text.format_error(2e-3, 1e-7) == "2e-03 FAIL"
     table = text.format_table(["a", "bb"], [["1", "2"], ["333", "4"]])
     assert table.splitlines() == ["a    bb", "---  --", "1    2", "333  4"]
     with pytest.raises(ValueError, match="2 cells"):
         text.format_table(["a", "b"], [["1"]])
+
+
+def test_format_error_prints_noise_as_the_floor_of_its_differences_and_a_fail_as_its_value():
+    # central differences in float64 by default: a correct gradient's 3e-11 is noise
+    assert text.format_error(3.2e-11) == "< 1e-09"
+    assert text.format_error(3.2e-11, 1e-7) == "< 1e-09 ok"
+    assert text.format_error(1e-9) == "1e-09"  # at the floor, not below it
+    assert text.format_error(3e-9) == "3e-09"  # truncation at a large step: a measurement
+    assert text.format_error(5e-10, 1e-10) == "5e-10 FAIL"  # below the floor, yet a FAIL
+    assert text.format_error(3e-8, method="forward") == "< 1e-06"
+    assert text.format_error(3e-5, method="forward") == "3e-05"
+    assert text.format_error(2e-16, method="complex") == "< 1e-14"
+    assert text.format_error(1e-5, dtype=np.float32) == "< 1e-03"
 
 
 def test_self_check_verdicts():

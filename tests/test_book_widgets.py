@@ -1,5 +1,6 @@
 """Every widget driven headlessly: set its controls, read what it shows."""
 
+import html
 import io
 import re
 
@@ -72,8 +73,8 @@ def test_gradient_checker_turns_pass_into_fail_with_a_wrong_formula():
 
 def _verdict_line(summary: str) -> str:
     """The text of the summary's first paragraph: the verdict line (a FAIL table holds PASS
-    rows), as a reader sees it."""
-    return re.sub(r"<[^>]*>", "", re.search(r"<p[^>]*>(.*?)</p>", summary).group(1))
+    rows), as a reader sees it: without the tags, with entities such as &lt; read."""
+    return html.unescape(re.sub(r"<[^>]*>", "", re.search(r"<p[^>]*>(.*?)</p>", summary).group(1)))
 
 
 def _no_check_picture(checker) -> bytes:

@@ -18,6 +18,7 @@ from matgrad.checks import (
     ParameterCheck,
     default_tolerance,
     gradient_check,
+    noise_floor,
     relative_error,
 )
 from matgrad.finite_differences import (
@@ -82,6 +83,7 @@ __all__ = [
     "jacobian_tensor",
     "linear",
     "mistake_patterns",
+    "noise_floor",
     "numerical_gradient",
     "numerical_gradient_vector",
     "outer",

@@ -1,12 +1,13 @@
-"""Plain text the library prints: shapes and aligned tables (the report of a gradient check).
+"""Plain text the library prints: shapes, aligned tables and noise-level numbers (the report
+of a gradient check).
 
-The book's chapters print their tables with the same function, through
-:mod:`matgrad.book.text`; it lives here because the core's reports need it and the core
-never imports the book's layer.
+The book's chapters print with the same functions, through :mod:`matgrad.book.text`; they
+live here because the core's reports need them and the core never imports the book's layer.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -35,3 +36,37 @@ def format_table(
     if rule:
         lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def decade_above(value: float) -> float:
+    """The smallest power of ten strictly above a positive, finite ``value``.
+
+    ``3e-4 → 1e-3`` and ``1e-3 → 1e-2``. The result is the float nearest that power of ten
+    (``float("1e-3")``), the number its text ``"1e-03"`` denotes, so that a bound printed
+    with it is the bound that was compared.
+    """
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"value must be positive and finite, got {value!r}")
+    exponent = math.floor(math.log10(value)) + 1
+    # log10 can be off by one next to a power of ten: settle it on the floats themselves.
+    while float(f"1e{exponent - 1}") > value:
+        exponent -= 1
+    while float(f"1e{exponent}") <= value:
+        exponent += 1
+    return float(f"1e{exponent}")
+
+
+def format_bounded(value: float, bound: float | None) -> str:
+    """``value`` to one significant digit, or ``"< bound"`` when it lies below ``bound``.
+
+    For numbers whose digits are rounding noise, such as the error of a correct gradient:
+    their value differs between CPUs (SIMD kernels and BLAS builds sum in other orders),
+    the statement that they lie below a bound does not, as long as the bound sits well above
+    the noise. The bound is compared as printed, to one digit, so the text never claims
+    more than was computed; a value at or above it (or with no bound) prints as itself.
+    """
+    if bound is not None:
+        shown = f"{bound:.0e}"
+        if value < float(shown):
+            return f"< {shown}"
+    return f"{value:.0e}"

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matgrad._text import format_table, shape_text
+from matgrad._text import decade_above, format_bounded, format_table, shape_text
 from matgrad._validation import (
     boolean,
     choice,
@@ -82,6 +82,16 @@ TOLERANCES = {
     ("complex", np.dtype(np.float32)): 1e-5,
 }
 
+NOISE_MARGIN = 10
+"""How many times a method's error level its noise floor lies above, at least.
+
+The error of a correct gradient is rounding and truncation noise, and which noise depends
+on the CPU (SIMD kernels and BLAS builds sum in other orders): the book's chapters, run
+with x86 kernels from SSE to AVX-512, print the same gradient's error as 5e-11 on one and
+9e-11 on another, and reach about three times the level. Ten times the level, rounded up
+to a power of ten, leaves that noise several times below the floor.
+"""
+
 RESOLUTION = 1e-2
 """The largest uncertainty (relative, like the error) at which a check still decides PASS.
 
@@ -106,6 +116,24 @@ def default_tolerance(method: str, dtype=np.float64) -> float:
     """
     choice("method", method, METHODS)
     return TOLERANCES[(method, float_dtype("dtype", dtype))]
+
+
+def noise_floor(method: str = "central", dtype=np.float64) -> float:
+    """The bound below which an error against ``method`` differences in ``dtype`` prints as
+    ``"< bound"`` (:meth:`ParameterCheck.error_text`).
+
+    Against differences at the default step, a correct gradient's relative error is noise
+    of about ``ε^(1/2)`` (forward), ``ε^(2/3)`` (central) or ``ε`` (complex step) for
+    quantities of order one, with ``ε`` the dtype's machine epsilon. Its digits differ
+    between CPUs; that it lies below a bound well above the noise does not. The floor is the
+    power of ten above :data:`NOISE_MARGIN` times that level: ``1e-06``, ``1e-09`` and
+    ``1e-14`` in float64, ``1e-02``, ``1e-03`` and ``1e-05`` in float32. The dtype is that
+    of the differences.
+    """
+    choice("method", method, METHODS)
+    eps = float(np.finfo(float_dtype("dtype", dtype)).eps)
+    level = {"forward": eps ** (1 / 2), "central": eps ** (2 / 3), "complex": eps}[method]
+    return decade_above(NOISE_MARGIN * level)
 
 
 def relative_error(A, N) -> float:
@@ -151,6 +179,48 @@ class ParameterCheck:
     @property
     def passed(self) -> bool:
         return self.verdict == PASS
+
+    @property
+    def error_bound(self) -> float | None:
+        """The bound :meth:`error_text` prints instead of ``rel_error``, or ``None``.
+
+        An error that is noise prints as a bound, since its digits depend on the CPU: when
+        the parameter did not FAIL and the error lies below the :func:`noise_floor` of its
+        differences, that floor; otherwise, when it lies within the uncertainty ``u``, which
+        bounds what rounding and truncation can make here (a deep layer, a float32 network,
+        a step scaled or shrunk), the power of ten above ``u``. A FAIL's error is the
+        measurement that decided, and an error above ``u`` is more than noise: ``None``,
+        they print as their value.
+        """
+        error = self.rel_error
+        if self.verdict == FAIL or not math.isfinite(error):
+            return None
+        floor = noise_floor(self.method, self.numerical.dtype)
+        if error < floor:
+            return floor
+        if error <= self.uncertainty < math.inf:
+            return decade_above(self.uncertainty)
+        return None
+
+    def error_text(self) -> str:
+        """``rel_error`` to one significant digit, or ``"< bound"`` (:attr:`error_bound`)."""
+        return format_bounded(self.rel_error, self.error_bound)
+
+    def tolerance_text(self) -> str:
+        """``tolerance`` to one digit while ``u`` leaves the digit of ``τ``, else ``"τ + u"``.
+
+        ``t = τ + u``, and ``u`` is partly measured (float32's rounding of backprop, the
+        truncation estimate), so its digits differ between CPUs, by a factor of two for a
+        float32 network: too much for any bound drawn from it to hold everywhere. While ``t``
+        rounds to the digit of ``τ`` it prints as that (``1e-07``); when ``u`` would change
+        the digit, the text names ``u`` instead of printing it (``"1e-07 + u"``).
+        """
+        t = self.tolerance
+        text = f"{t:.0e}"
+        tau = f"{t - self.uncertainty:.0e}"
+        if not math.isfinite(t) or text == tau:
+            return text
+        return f"{tau} + u"
 
     @property
     def abs_error(self) -> float:
@@ -202,19 +272,41 @@ class GradientCheckReport:
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(parameter, shape, relative error, tolerance, verdict) for every parameter.
 
-        Numbers show one significant digit: the digits below it are rounding noise that
-        differs between CPUs and BLAS builds, and stored notebook outputs must not.
+        Numbers show one significant digit, and an error that is noise shows as the bound it
+        lies below (:meth:`ParameterCheck.error_text`, :meth:`ParameterCheck.tolerance_text`):
+        its digits differ between CPUs and BLAS builds, and stored notebook outputs must not.
         """
         return [
             (
                 check.name,
                 shape_text(check.shape),
-                f"{check.rel_error:.0e}",
-                f"{check.tolerance:.0e}",
+                check.error_text(),
+                check.tolerance_text(),
                 check.verdict + (f" ({check.note})" if check.note else ""),
             )
             for check in self.checks
         ]
+
+    def _max_error_bound(self) -> float | None:
+        """The bound :meth:`max_error_text` prints, or ``None`` when it prints the value."""
+        worst = max(self.checks, key=lambda check: check.rel_error)
+        if worst.error_bound is None:
+            return None
+        return max(check.error_bound for check in self.checks if check.error_bound is not None)
+
+    def max_error_text(self) -> str:
+        """``max_rel_error`` as text: the worst parameter's value, or a bound on every error.
+
+        When the worst error is noise (:attr:`ParameterCheck.error_bound`), the text is the
+        largest bound among the parameters: each error lies below its own bound, so the
+        largest lies below that one, whichever parameter the noise made the worst.
+        """
+        return format_bounded(self.max_rel_error, self._max_error_bound())
+
+    def max_tolerance_text(self) -> str:
+        """The largest tolerance a parameter was held to, as its
+        :meth:`~ParameterCheck.tolerance_text`."""
+        return max(self.checks, key=lambda check: check.tolerance).tolerance_text()
 
     def summary(self) -> str:
         """One line that starts with the verdict (short enough for the book's text column)."""
@@ -225,14 +317,16 @@ class GradientCheckReport:
             if len(names) > 3:
                 which = f"{names[0]} and {len(names) - 1} more"
             return f"UNRESOLVED: the differences cannot decide {which} {how}"
-        if self.verdict == PASS and self.max_rel_error > self.tolerance:
-            # Some parameter passed within its own, larger, tolerance (rounding it carries).
+        bound = self._max_error_bound()
+        shown = self.max_rel_error if bound is None else bound
+        if self.verdict == PASS and shown > self.tolerance:
+            # Some parameter passed within its own, larger, tolerance (rounding it carries),
+            # or only a bound above τ can be stated for its error.
             return (
-                f"PASS: max relative error {self.max_rel_error:.0e}, "
-                f"each within its tolerance {how}"
+                f"PASS: max relative error {self.max_error_text()}, each within its tolerance {how}"
             )
         return (
-            f"{self.verdict}: max relative error {self.max_rel_error:.0e}, "
+            f"{self.verdict}: max relative error {self.max_error_text()}, "
             f"tolerance {self.tolerance:.0e} {how}"
         )
 

@@ -359,7 +359,7 @@ class GradientComparisonFigure(LiveFigure):
             self.difference_beside_bar if same_shape else self.difference_cell
         )
         difference_title = (
-            f"difference (rel. error {check.rel_error:.0e})" if same_shape else "shapes differ"
+            f"difference (rel. error {check.error_text()})" if same_shape else "shapes differ"
         )
         self.axes[2].set_title(difference_title, fontsize=9)
         self.figure.suptitle(f"{check.name} ({shape}): {check.verdict}", fontsize=11)

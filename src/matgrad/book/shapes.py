@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matgrad._validation import choice, positive_int
-from matgrad.book.text import format_error
 from matgrad.checks import FAIL, gradient_check
 from matgrad.network import Gradients
 
@@ -152,8 +151,6 @@ def candidate_verdicts(net, x, y) -> dict[str, str]:
             continue
         report = gradient_check(net, x, y, gradients=Gradients(W=W, b=correct.b))
         verdicts[candidate] = (
-            f"FAIL ({format_error(report.max_rel_error)})"
-            if report.verdict == FAIL
-            else report.verdict
+            f"FAIL ({report.max_error_text()})" if report.verdict == FAIL else report.verdict
         )
     return verdicts

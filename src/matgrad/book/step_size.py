@@ -1,18 +1,20 @@
 """The error of a finite difference against its step: the V-shaped curve.
 
-Used in: checking-gradients (``step_errors``, ``best_step``) and the step-size explorer
-widget (``step_errors``, ``theoretical_steps``). The figure of these curves is
+Used in: checking-gradients (``step_errors``, ``smallest_error_text``) and the step-size
+explorer widget (``step_errors``, ``theoretical_steps``). The figure of these curves is
 :func:`matgrad.book.figures.plot_step_errors`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from matgrad._text import format_bounded
 from matgrad._validation import choice, positive_float
-from matgrad.checks import relative_error
+from matgrad.checks import noise_floor, relative_error
 from matgrad.finite_differences import METHODS, ParameterCost, default_step, numerical_gradient
 
 
@@ -65,6 +67,33 @@ def best_step(steps: Sequence[float], errors: Sequence[float]) -> tuple[float, f
         )
     index = int(np.argmin(errors))
     return float(steps[index]), float(errors[index])
+
+
+THEORY = {"forward": "ε^(1/2)", "central": "ε^(1/3)"}
+"""How the theory writes the best step of each method with a V-shaped curve."""
+
+
+def smallest_error_text(steps: Sequence[float], errors: Sequence[float], method: str) -> str:
+    """Where a curve of :func:`step_errors` bottoms out, in words that hold on any CPU.
+
+    ``"smallest error < 1e-09 at h within half a decade of ε^(1/3) = 6.1e-06"``.
+    At its bottom the curve is rounding noise, whose digits differ between CPUs, and
+    noise can move the smallest error to a neighbouring grid step. So the error prints as
+    the bound :func:`matgrad.noise_floor` states for ``method`` in float64 (as its value if
+    it is not below it), and the step as whether it lies within half a decade of the one the theory
+    recommends (:func:`matgrad.default_step`); if it does not, the step itself is printed.
+    Forward and central differences only: the complex-step curve has no bottom, it stays
+    flat at the level of rounding once ``h`` is small.
+    """
+    choice("method", method, tuple(THEORY))
+    step, error = best_step(steps, errors)
+    theory = default_step(method)
+    where = f"{THEORY[method]} = {theory:.1e}"
+    if abs(math.log10(step / theory)) <= 0.5:
+        where = f"at h within half a decade of {where}"
+    else:
+        where = f"at h = {step:.0e}, over half a decade from {where}"
+    return f"smallest error {format_bounded(error, noise_floor(method))} {where}"
 
 
 def theoretical_steps() -> dict[str, float]:

@@ -2,31 +2,40 @@
 
 Used in: ``format_table`` by backward, bug-zoo, checking-gradients, close-enough,
 cost-of-gradients, intro, layouts, questions and why-transpose; ``format_error`` by
-bug-zoo, minibatches, regularizer and the shapes helpers; ``self_check`` by backward,
-exercises, layouts, questions and why-transpose. Every number is printed to one
-significant digit, so that stored outputs do not depend on the last bits of rounding,
-which differ between machines.
+bug-zoo, checking-gradients, close-enough, minibatches and regularizer; ``self_check`` by
+backward, exercises, layouts, questions and why-transpose. Numbers are printed to one
+significant digit, and an error that is rounding noise as the bound it lies below, so that
+stored outputs do not depend on the last bits of rounding, which differ between machines.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from matgrad._text import format_table, shape_text
-from matgrad.checks import relative_error
+from matgrad._text import format_bounded, format_table, shape_text
+from matgrad.checks import noise_floor, relative_error
 
 __all__ = ["format_error", "format_table", "self_check", "shape_text"]
 
 
-def format_error(error: float, tolerance: float | None = None) -> str:
-    """An error as text, to one significant digit: ``"3e-11"``, and ``"wrong shape"`` for
-    ``inf`` (how a report marks a gradient of the wrong shape). With a ``tolerance``,
-    ``"3e-11 ok"`` within it and ``"4e-01 FAIL"`` above it.
+def format_error(
+    error: float, tolerance: float | None = None, *, method: str = "central", dtype=np.float64
+) -> str:
+    """A relative error against ``method`` differences in ``dtype`` as text.
+
+    One significant digit (``"2e-02"``), or, below the differences' noise floor
+    (:func:`matgrad.noise_floor`: ``1e-09`` for the default, central differences in
+    float64), the bound: ``"< 1e-09"``, since the digits of a correct gradient's error
+    differ between CPUs. ``"wrong shape"`` for ``inf`` (how a report marks a gradient of
+    the wrong shape). With a ``tolerance``, ``"< 1e-09 ok"`` within it and ``"4e-01 FAIL"``
+    above it: a FAIL prints its value, whatever the floor.
     """
     if np.isinf(error):
         return "wrong shape"
-    text = f"{error:.0e}"
-    return text if tolerance is None else (f"{text} ok" if error <= tolerance else f"{text} FAIL")
+    if tolerance is not None and error > tolerance:
+        return f"{error:.0e} FAIL"
+    text = format_bounded(error, noise_floor(method, dtype))
+    return text if tolerance is None else f"{text} ok"
 
 
 def self_check(answer, reference, *, tolerance: float = 1e-6) -> str:
