@@ -110,7 +110,13 @@ def test_an_error_below_the_floor_prints_the_floor_and_the_check_keeps_the_numbe
 def test_an_error_above_the_floor_but_within_the_uncertainty_prints_the_decade_of_u():
     # A scaled step, a deep layer, a float32 network: noise larger than the method's.
     assert row(5e-8, 9.4e-5).error_text() == "< 1e-04"
-    assert row(0.4, 40.2, verdict=UNRESOLVED).error_text() == "< 1e+02"
+    assert row(0.4, 0.6, verdict=UNRESOLVED).error_text() == "< 1e+00"
+    # A relative error is at most 1: a bound above that would say nothing.
+    assert row(0.4, 40.2, verdict=UNRESOLVED).error_bound == 100
+    assert row(0.4, 40.2, verdict=UNRESOLVED).error_text() == "noise"
+    assert report(row(0.4, 40.2, verdict=UNRESOLVED), row(1e-11, 1e-10)).max_error_text() == (
+        "noise"
+    )
     assert row(5e-8, 2e-7).error_text() == "< 1e-06"
     assert row(2e-7, 2e-7).error_text() == "< 1e-06"  # at u still within it
 
@@ -152,6 +158,8 @@ def test_no_text_of_a_row_states_a_false_bound(error, uncertainty, tau):
     text = check.error_text()
     if text.startswith("< "):
         assert check.rel_error < float(text[2:])
+    elif text == "noise":  # a bound above 1, the most a relative error can be
+        assert check.verdict != FAIL and check.error_bound > 1
     else:
         assert text == f"{check.rel_error:.0e}"
     tolerance = check.tolerance_text()
@@ -203,7 +211,10 @@ def test_the_summary_says_below_a_bound_only_when_the_largest_error_is_below_it(
         return
     text = shown.group(1)
     assert text == checks.max_error_text()
-    if text.startswith("< "):
+    if checks.verdict == FAIL:
+        failing = [check.rel_error for check in checks.checks if check.verdict == FAIL]
+        assert text == f"{max(failing):.0e}"
+    elif text.startswith("< "):
         assert checks.max_rel_error < float(text[2:])
     else:
         assert text == f"{checks.max_rel_error:.0e}"

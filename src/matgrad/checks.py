@@ -136,6 +136,15 @@ def noise_floor(method: str = "central", dtype=np.float64) -> float:
     return decade_above(NOISE_MARGIN * level)
 
 
+def _bounded_error(error: float, bound: float | None) -> str:
+    """An error as :func:`~matgrad._text.format_bounded` prints it, but ``"noise"`` for a
+    bound above 1: a relative error is at most 1, so such a bound says nothing, and the
+    error is what the differences' noise made it (the row is UNRESOLVED)."""
+    if bound is not None and bound > 1:
+        return "noise"
+    return format_bounded(error, bound)
+
+
 def relative_error(A, N) -> float:
     """``max|A − N| / max(max|A| + max|N|, tiny)`` for two arrays of one shape."""
     A = finite_array("the claimed gradient", A)
@@ -203,8 +212,9 @@ class ParameterCheck:
         return None
 
     def error_text(self) -> str:
-        """``rel_error`` to one significant digit, or ``"< bound"`` (:attr:`error_bound`)."""
-        return format_bounded(self.rel_error, self.error_bound)
+        """``rel_error`` to one significant digit, ``"< bound"`` (:attr:`error_bound`), or
+        ``"noise"`` when that bound is above 1 (:func:`_bounded_error`)."""
+        return _bounded_error(self.rel_error, self.error_bound)
 
     def tolerance_text(self) -> str:
         """``tolerance`` to one digit while ``u`` leaves the digit of ``τ``, else ``"τ + u"``.
@@ -299,9 +309,12 @@ class GradientCheckReport:
 
         When the worst error is noise (:attr:`ParameterCheck.error_bound`), the text is the
         largest bound among the parameters: each error lies below its own bound, so the
-        largest lies below that one, whichever parameter the noise made the worst.
+        largest lies below that one, whichever parameter the noise made the worst. A FAIL
+        states the largest error among the failing parameters, as measured.
         """
-        return format_bounded(self.max_rel_error, self._max_error_bound())
+        if self.verdict == FAIL:  # the measurements that decided, whatever noise is beside
+            return f"{max(c.rel_error for c in self.checks if c.verdict == FAIL):.0e}"
+        return _bounded_error(self.max_rel_error, self._max_error_bound())
 
     def max_tolerance_text(self) -> str:
         """The largest tolerance a parameter was held to, as its
