@@ -128,12 +128,14 @@ MYST_SOURCE = {
 
 
 def markdown_problems(
-    cells: list[dict | None], ids: set[str], files_url: str, files: Path
+    cells: list[dict | None], ids: set[str] | None, files_url: str, files: Path
 ) -> tuple[list[str], dict[str, set[str]]]:
     """What is wrong with the Markdown cells ``RENDERED`` read from a notebook whose element
     ids are ``ids``, in an app that serves the book's notebooks (the folder ``files``) under
     ``files_url``; and the sections of other notebooks its links open, to look for there.
-    A cell not rendered (outside a windowed notebook's viewport) is None and is skipped."""
+    A cell not rendered (outside a windowed notebook's viewport) is None and is skipped; so
+    are links within the notebook when ``ids`` is None (a windowed notebook has no element
+    yet for a cell further down)."""
     problems: list[str] = []
     sections: dict[str, set[str]] = {}
     for number, cell in enumerate(cells):
@@ -153,7 +155,7 @@ def markdown_problems(
             if href in ("", "#"):
                 problems.append(f"{where}: an empty link")
             elif href.startswith("#"):
-                if href[1:] not in ids:
+                if ids is not None and href[1:] not in ids:
                     problems.append(f"{where}: no section {href} in this notebook")
             elif not href.startswith(files_url):
                 problems.append(f"{where}: {href} is not a file of the book")

@@ -24,7 +24,6 @@ import live_notebooks
 import pyodide_runtime
 import pytest
 from lite_support import (
-    IDS,
     LINKS_RESOLVED,
     RENDERED,
     markdown_problems,
@@ -284,9 +283,9 @@ def test_every_chapter_runs_top_to_bottom_in_the_live_copy(chapter, live_context
         page.wait_for_function(LINKS_RESOLVED, timeout=30_000)
         rendered = page.evaluate(RENDERED)
         assert any(rendered)
-        problems, _ = markdown_problems(
-            rendered, set(page.evaluate(IDS)), f"{server}/lite/files/", LITE / "files"
-        )
+        # Links within the notebook are not looked up: the cell they point to may not be
+        # rendered yet (tests/test_jupyterlab.py follows them with every cell rendered).
+        problems, _ = markdown_problems(rendered, None, f"{server}/lite/files/", LITE / "files")
         assert problems == [], "\n".join(problems)
         assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
     finally:
