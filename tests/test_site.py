@@ -179,3 +179,38 @@ def test_no_link_shows_raw_tex():
             # Maths between \( \) is typeset by MathJax (the page test checks none is left).
             plain = re.sub(r"\\\(.*?\\\)", "", plain)
             assert "\\" not in plain and "^{" not in plain, f"{document}: link text {plain!r}"
+
+
+# Words learners type when they arrive from a course or a framework, and the page whose text
+# answers them: the site's own search (search.html, searchindex.js) must list that page.
+SEARCHES = [
+    ("dZ", "notation-bridges"),
+    ("dscores", "notation-bridges"),
+    ("sigmoid", "notation-bridges"),
+    ("nn.Linear", "notation-bridges"),
+    ("dropout", "random-costs"),
+    ("inverse", "backward"),
+    ("Jacobian", "questions"),
+]
+
+
+@pytest.mark.parametrize(("words", "answer"), SEARCHES)
+def test_site_search_finds_the_page_that_answers(words, answer, server, browser):
+    page, response, seen = open_page(browser, f"{server}/search.html?q={words}")
+    try:
+        assert response.status == 200
+        # Sphinx writes its summary ("Search finished, found N pages…") when it is done.
+        page.wait_for_function(
+            "() => document.querySelector('#search-results .search-summary')"
+            "?.innerText.trim().length > 0",
+            timeout=20000,
+        )
+        found = page.evaluate(
+            "() => [...document.querySelectorAll('#search-results li a')]"
+            ".map(a => new URL(a.href).pathname)"
+        )
+        assert any(path.endswith(f"/book/{answer}.html") for path in found), (words, found)
+        host = urlparse(server).netloc
+        assert {urlparse(u).netloc for u in seen["requests"]} <= {host, ""}
+    finally:
+        page.close()
