@@ -13,6 +13,7 @@ module              what                                                       n
 ``checking``        a gradient check from a reader's settings, or why none     numpy
 ``step_size``       the error of a finite difference against its step          numpy
 ``cost``            the work of a gradient, counted                            numpy
+``shared_weights``  a weight used at every step of a recurrent network         numpy
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy
 ``figures``         every figure, static or redrawn by a widget                matplotlib
