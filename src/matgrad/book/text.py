@@ -3,7 +3,7 @@
 Used in: ``format_table`` by backward, bug-zoo, checking-gradients, close-enough,
 cost-of-gradients, intro, layouts, questions and why-transpose; ``format_error`` by
 bug-zoo, checking-gradients, close-enough, minibatches and regularizer; ``self_check`` by
-backward, exercises, layouts, questions and why-transpose. Numbers are printed to one
+backward, exercises, layouts, questions, random-costs and why-transpose. Numbers are printed to one
 significant digit, and an error that is rounding noise as the bound it lies below, so that
 stored outputs do not depend on the last bits of rounding, which differ between machines.
 """
