@@ -54,3 +54,38 @@ def test_layouts_reject_weights_that_do_not_fit():
         mg.weight_gradient("row", np.ones((5, 4)), np.ones((6, 3)))
     with pytest.raises(ValueError, match="unknown layout 'rows'"):
         mg.linear("rows", np.ones((3, 4)), np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("layout", sorted(SHAPES))
+def test_the_rule_finds_each_layouts_formula_and_it_matches_finite_differences(layout):
+    rng = np.random.default_rng(3)
+    W_shape, inputs_shape = SHAPES[layout]
+    W, inputs = rng.normal(size=W_shape), rng.normal(size=inputs_shape)
+    G = rng.normal(size=mg.linear(layout, W, inputs).shape)
+    formula, value = mg.gradient_by_rule(layout, inputs, G)
+    expected = {"column": "G Hᵀ", "transposed": "X Gᵀ", "row": "Xᵀ G", "framework": "Gᵀ X"}
+    assert formula == expected[layout]
+    np.testing.assert_array_equal(value, mg.weight_gradient(layout, inputs, G))
+
+    def cost(V):
+        return np.sum(G * mg.linear(layout, V, inputs))
+
+    np.testing.assert_allclose(value, mg.numerical_gradient(cost, W), atol=1e-8)
+
+
+def test_the_rule_decides_by_units_in_a_square_layer_where_sizes_cannot():
+    # n_in = n_out = m: every one-transpose product of G and H is 3 × 3, and H Gᵀ also
+    # sums over the examples; only the units tell G Hᵀ (W's rows are outputs) from it.
+    rng = np.random.default_rng(4)
+    H, G = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    formula, value = mg.gradient_by_rule("column", H, G)
+    assert formula == "G Hᵀ"
+    np.testing.assert_array_equal(value, G @ H.T)
+    assert mg.gradient_by_rule("transposed", H, G)[0] == "X Gᵀ"
+
+
+def test_the_rule_rejects_inputs_and_G_with_different_numbers_of_examples():
+    with pytest.raises(ValueError, match="same number of examples"):
+        mg.gradient_by_rule("framework", np.ones((5, 4)), np.ones((6, 3)))
+    with pytest.raises(ValueError, match="unknown layout"):
+        mg.gradient_by_rule("columns", np.ones((4, 5)), np.ones((3, 5)))

@@ -30,7 +30,14 @@ from matgrad.finite_differences import (
     parameter_gradient,
 )
 from matgrad.functions import ACTIVATIONS, LOSSES, REGULARIZERS, softmax
-from matgrad.layouts import LAYOUTS, linear, to_columns, to_rows, weight_gradient
+from matgrad.layouts import (
+    LAYOUTS,
+    gradient_by_rule,
+    linear,
+    to_columns,
+    to_rows,
+    weight_gradient,
+)
 from matgrad.mistakes import MISTAKES, backward_with_mistake, error_pattern, mistake_patterns
 from matgrad.network import (
     ALGORITHM_6_4,
@@ -77,6 +84,7 @@ __all__ = [
     "error_pattern",
     "forward",
     "frobenius",
+    "gradient_by_rule",
     "gradient_check",
     "gradient_vector",
     "jacobian_kron",

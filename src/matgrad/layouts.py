@@ -13,7 +13,8 @@ layout         pre-activation               weights ``W``    inputs             
 =============  ===========================  ===============  ===================  ===========
 
 ``G = ∂J/∂A`` always has the shape of ``A``. Biases are left out: they add ``G``
-summed over the examples in every layout.
+summed over the examples in every layout. :func:`gradient_by_rule` finds each formula
+of the last column from the units of the axes instead of looking it up.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ LAYOUTS = {
     "transposed": "A = Wᵀ X",
     "row": "A = X W",
     "framework": "A = X Wᵀ",
+}
+
+# The units each axis runs over, layout by layout: (W's, the inputs', A's and so G's).
+# "out" and "in" are the layer's output and input units, "m" the examples.
+AXES = {
+    "column": (("out", "in"), ("in", "m"), ("out", "m")),
+    "transposed": (("in", "out"), ("in", "m"), ("out", "m")),
+    "row": (("in", "out"), ("m", "in"), ("m", "out")),
+    "framework": (("out", "in"), ("m", "in"), ("m", "out")),
 }
 
 
@@ -58,8 +68,7 @@ def linear(layout: str, W, inputs) -> np.ndarray:
     return left @ right
 
 
-def weight_gradient(layout: str, inputs, G) -> np.ndarray:
-    """``∇W J`` for a layer written in ``layout``, from its inputs and ``G = ∂J/∂A``."""
+def _inputs_and_G(layout: str, inputs, G) -> tuple[np.ndarray, np.ndarray]:
     choice("layout", layout, LAYOUTS)
     inputs, G = _matrices(inputs=inputs, G=G)
     examples_axis = 1 if layout in ("column", "transposed") else 0
@@ -68,6 +77,12 @@ def weight_gradient(layout: str, inputs, G) -> np.ndarray:
             f"in the {layout} layout the inputs {inputs.shape} and G {G.shape} must hold "
             f"the same number of examples along axis {examples_axis}"
         )
+    return inputs, G
+
+
+def weight_gradient(layout: str, inputs, G) -> np.ndarray:
+    """``∇W J`` for a layer written in ``layout``, from its inputs and ``G = ∂J/∂A``."""
+    inputs, G = _inputs_and_G(layout, inputs, G)
     if layout == "column":
         return G @ inputs.T
     if layout == "transposed":
@@ -75,6 +90,39 @@ def weight_gradient(layout: str, inputs, G) -> np.ndarray:
     if layout == "row":
         return inputs.T @ G
     return G.T @ inputs
+
+
+def gradient_by_rule(layout: str, inputs, G) -> tuple[str, np.ndarray]:
+    """``∇W J`` found by the layout atlas's rule rather than looked up: ``(formula, value)``.
+
+    The rule: of the four products of ``G`` and the inputs with exactly one factor
+    transposed (``G Xᵀ``, ``Gᵀ X``, ``X Gᵀ``, ``Xᵀ G``; ``H`` for the column layout's
+    inputs), take the one that (i) has ``W``'s shape and (ii) sums over the ``m``
+    examples, the index ``G`` and the inputs share. Shapes are compared in units
+    (:data:`AXES`: output units, input units, examples), not in sizes, so the rule also
+    decides for a square layer, where ``G Hᵀ`` and ``H Gᵀ`` have the same size. Inputs
+    and ``G`` as for :func:`weight_gradient`, whose formulas this reproduces.
+    """
+    inputs, G = _inputs_and_G(layout, inputs, G)
+    W_axes, input_axes, G_axes = AXES[layout]
+    name = "H" if layout == "column" else "X"
+    factors = {"G": (G, G_axes), name: (inputs, input_axes)}
+    found = []
+    for first, second in (("G", name), (name, "G")):
+        for flipped in (first, second):
+            (P, p_axes), (Q, q_axes) = factors[first], factors[second]
+            if flipped == first:
+                P, p_axes = P.T, p_axes[::-1]
+            else:
+                Q, q_axes = Q.T, q_axes[::-1]
+            # (ii) the shared index, summed by the product, is the examples' ...
+            sums_examples = p_axes[1] == q_axes[0] == "m"
+            # ... and (i) the rows and columns left run over W's
+            if sums_examples and (p_axes[0], q_axes[1]) == W_axes:
+                formula = f"{first} {second}".replace(flipped, flipped + "ᵀ")
+                found.append((formula, P @ Q))
+    (result,) = found  # exactly one product satisfies the rule in every layout
+    return result
 
 
 def to_rows(batch) -> np.ndarray:
