@@ -11,8 +11,10 @@ request of the browser must stay on 127.0.0.1.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from lite_support import IDS, LINKS_RESOLVED, RENDERED, markdown_problems, record_requests
-from site_support import SCREENSHOTS, toc_pages, unavailable
+from site_support import SCREENSHOTS, SITE, toc_pages, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
@@ -137,6 +139,37 @@ def open_in_jupyterlab(context, url: str, name: str):
     return page
 
 
+# Each display equation as jupyterlab-myst shows it: its number and its TeX.
+LAB_EQUATIONS = """() => [...document.querySelectorAll('.jp-MarkdownCell .myst .katex-display')]
+  .map((display) => {
+    const block = display.closest('.flex-grow').parentElement;
+    const number = [...block.querySelectorAll('a')]
+      .map((a) => a.textContent.trim()).find((text) => /^\\(\\d+\\)$/.test(text));
+    const tex = display.querySelector('annotation[encoding="application/x-tex"]');
+    return [number || null, tex ? tex.textContent : null];
+  })"""
+SITE_EQUATION = re.compile(
+    r'<div class="math notranslate nohighlight"[^>]*>\s*(?:<span class="eqno">\((\d+)\).*?</span>)?'
+    r"\s*\\\[(.*?)\\\]\s*</div>",
+    re.S,
+)
+
+
+def same_tex(tex: str) -> str:
+    return re.sub(r"\s+", "", tex)
+
+
+def site_equations(page: str) -> list[tuple[str | None, str]]:
+    """Each display equation of a page of the built site: its number, and its TeX."""
+    path = SITE / f"{page}.html"
+    if not path.exists():
+        unavailable(f"the site is not built ({path} is missing): run `make build`")
+    return [
+        (f"({number})" if number else None, html.unescape(tex))
+        for number, tex in SITE_EQUATION.findall(path.read_text())
+    ]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab, lab_context):
     url, book = jupyterlab
@@ -148,8 +181,14 @@ def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab,
         SCREENSHOTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / f"jupyterlab-{Path(page).name}.png"))
         ids = set(tab.evaluate(IDS))
+        equations = tab.evaluate(LAB_EQUATIONS)
     finally:
         tab.close()
+    # One number names one equation: JupyterLab numbers every display, and so does the site
+    # (math_number_all), from (1) on each page: "equation (2) of [..](x.ipynb)" holds in both.
+    site = site_equations(page)
+    assert [number for number, _ in equations] == [number for number, _ in site]
+    assert [same_tex(tex or "") for _, tex in equations] == [same_tex(tex) for _, tex in site]
     problems, sections = markdown_problems(cells, ids, f"{url}/files/", book)
     assert problems == [], f"{name}:\n" + "\n".join(problems)
     for target, wanted in sections.items():

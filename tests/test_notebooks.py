@@ -168,6 +168,12 @@ def labels_of(markdown: str) -> set[str]:
     )
 
 
+def display_labels(markdown: str) -> list[str | None]:
+    """The label of every display equation (``$$ … $$``), in order; None where there is none."""
+    blocks = re.findall(r"\$\$(.*?)\$\$([ \t]*\(([\w-]+)\))?", markdown, re.S)
+    return [label or None for _, _, label in blocks]
+
+
 def heading_slugs(path: Path) -> set[str]:
     from myst_parser.mdit_to_docutils.base import default_slugify
 
@@ -206,13 +212,13 @@ def test_markup_is_what_both_the_site_and_jupyterlab_resolve(notebook):
         )
         if section:
             assert section in heading_slugs(target), f"{href}: no such heading"
-    # Another chapter's equation is named by its number there, which must exist: equations
-    # are numbered per page (math_numfig: false), as jupyterlab-myst numbers them.
+    # Another chapter's equation is named by its number there: every display is numbered,
+    # per page (math_number_all), as jupyterlab-myst numbers them. The number must be that of
+    # a labelled display, so that a display added above it shows up here.
     for number, chapter in CROSS_EQUATION.findall(markdown):
-        equations = re.findall(
-            r"\$\$[ \t]*\(([\w-]+)\)", "\n".join(markdown_of(notebook.parent / chapter))
-        )
-        assert 1 <= int(number) <= len(equations), f"{chapter} has no equation ({number})"
+        displays = display_labels("\n".join(markdown_of(notebook.parent / chapter)))
+        assert 1 <= int(number) <= len(displays), f"{chapter} has no equation ({number})"
+        assert displays[int(number) - 1], f"equation ({number}) of {chapter} has no label"
 
 
 def test_a_solution_s_check_is_folded_in_the_site_and_in_jupyterlab():
