@@ -14,6 +14,7 @@ module              what                                                       n
 ``step_size``       the error of a finite difference against its step          numpy
 ``cost``            the work of a gradient, counted                            numpy
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
+``bridges``         other courses' backprop beside Algorithm 6.4's numbers     numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy
 ``figures``         every figure, static or redrawn by a widget                matplotlib
 ``widgets``         the four interactive widgets, thin views over the above    ipywidgets
