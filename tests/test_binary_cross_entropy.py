@@ -66,13 +66,20 @@ def test_targets_outside_0_1_are_refused(bad):
     assert np.isfinite(net.forward(np.ones(3), [0.0, 1.0]).J)
 
 
-@pytest.mark.parametrize("yhat", [0.0, 1.0, -0.5, 2.0, np.nan])
+@pytest.mark.parametrize("yhat", [0.0, 1.0, -0.5, 2.0, np.inf, 1.0 + 1e-20j])
 def test_yhat_outside_0_1_is_refused_not_clipped(yhat):
     bad = np.array([[0.5, yhat]])
     with pytest.raises(ValueError, match="ŷ strictly between 0 and 1"):
         BCE.value(bad, np.ones((1, 2)))
     with pytest.raises(ValueError, match="ŷ strictly between 0 and 1"):
         BCE.gradient(bad, np.ones((1, 2)))
+
+
+def test_a_nan_from_the_network_flows_on_like_through_the_other_losses():
+    yhat = np.array([[0.5, np.nan]])
+    for loss in (BCE, get_loss("squared_error")):
+        assert np.isnan(loss.value(yhat, np.ones((1, 2)))[1])
+        assert np.isnan(loss.gradient(yhat, np.ones((1, 2)))[0, 1])
 
 
 def test_an_identity_output_is_refused_in_the_books_names():

@@ -128,9 +128,10 @@ def _softmax_cross_entropy_gradient(yhat, y):
 def _probabilities(yhat):
     # Binary cross-entropy reads ŷ as probabilities: log ŷ and log(1 − ŷ) need 0 < ŷ < 1.
     # Nothing is clipped (a clipped loss has a wrong, silent gradient); the real part is
-    # tested so that complex step's tiny imaginary perturbation passes through.
+    # tested so that complex step's tiny imaginary perturbation passes through. A NaN is
+    # the network's (an overflow upstream) and flows on, as through the other losses.
     real = yhat.real
-    if not np.all((real > 0) & (real < 1)):
+    if np.any((real <= 0) | (real >= 1)):
         raise ValueError(
             "binary_cross_entropy needs every ŷ strictly between 0 and 1 (probabilities); "
             "use it with output_activation='sigmoid', whose ŷ rounds to exactly 0 or 1 only "
