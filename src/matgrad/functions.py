@@ -125,6 +125,33 @@ def _softmax_cross_entropy_gradient(yhat, y):
     return softmax(yhat) * np.sum(y, axis=0, keepdims=True) - y
 
 
+def _probabilities(yhat):
+    # Binary cross-entropy reads ŷ as probabilities: log ŷ and log(1 − ŷ) need 0 < ŷ < 1.
+    # Nothing is clipped (a clipped loss has a wrong, silent gradient); the real part is
+    # tested so that complex step's tiny imaginary perturbation passes through. A NaN is
+    # the network's (an overflow upstream) and flows on, as through the other losses.
+    real = yhat.real
+    if np.any((real <= 0) | (real >= 1)):
+        raise ValueError(
+            "binary_cross_entropy needs every ŷ strictly between 0 and 1 (probabilities); "
+            "use it with output_activation='sigmoid', whose ŷ rounds to exactly 0 or 1 only "
+            "for a saturated unit (|a(l)| of about 37 or more in float64)"
+        )
+    return yhat
+
+
+def _binary_cross_entropy(yhat, y):
+    # -Σ_j [y_j log ŷ_j + (1 − y_j) log(1 − ŷ_j)]; log1p(−ŷ) keeps 1 − ŷ accurate for small ŷ,
+    # and np.log, np.log1p are analytic, so complex step differentiates it.
+    yhat = _probabilities(yhat)
+    return -np.sum(y * np.log(yhat) + (1 - y) * np.log1p(-yhat), axis=0)
+
+
+def _binary_cross_entropy_gradient(yhat, y):
+    yhat = _probabilities(yhat)
+    return (yhat - y) / (yhat * (1 - yhat))
+
+
 LOSSES: dict[str, Loss] = {
     "squared_error": Loss(
         "squared_error",
@@ -138,16 +165,28 @@ LOSSES: dict[str, Loss] = {
         _softmax_cross_entropy_gradient,
         target="one-hot (or probability) columns: entries >= 0, each column summing to 1",
     ),
+    "binary_cross_entropy": Loss(
+        "binary_cross_entropy",
+        _binary_cross_entropy,
+        _binary_cross_entropy_gradient,
+        target="entries between 0 and 1 (labels 0 or 1, or probabilities)",
+    ),
 }
 
 
 def get_loss(name: str | Loss) -> Loss:
-    """Look up a loss by name (``squared_error``, ``softmax_cross_entropy``).
+    """Look up a loss by name (``squared_error``, ``softmax_cross_entropy``,
+    ``binary_cross_entropy``).
 
     ``squared_error`` is ``L = ½‖ŷ − y‖²`` per example, gradient ``ŷ − y``.
     ``softmax_cross_entropy`` reads ``ŷ`` as logits ``z``: ``L = −Σ_j y_j log softmax(z)_j``,
     whose gradient is ``softmax(z) − y`` (the familiar ``ŷ − y`` once ``ŷ`` names the
     probabilities); use it with an ``identity`` output activation.
+    ``binary_cross_entropy`` reads ``ŷ`` as probabilities, ``0 < ŷ < 1`` (a ValueError
+    otherwise): ``L = −Σ_j [y_j log ŷ_j + (1 − y_j) log(1 − ŷ_j)]`` summed over the output
+    units, gradient ``(ŷ − y) / (ŷ (1 − ŷ))``, targets ``0 ≤ y ≤ 1``; use it with a
+    ``sigmoid`` output activation, with which line 3 of Algorithm 6.4 turns that gradient
+    into ``∇a(l) J = ŷ − y`` (per example).
     """
     if isinstance(name, Loss):
         return name

@@ -291,6 +291,8 @@ class MLP:
             np.any(y < 0) or not np.allclose(y.sum(axis=0), 1.0)
         ):
             raise ValueError(f"softmax_cross_entropy needs y as {self.loss.target}")
+        if self.loss.name == "binary_cross_entropy" and (np.any(y < 0) or np.any(y > 1)):
+            raise ValueError(f"binary_cross_entropy needs y with {self.loss.target}")
         return y.astype(self._real_dtype, copy=False)
 
     @property

@@ -15,6 +15,7 @@ module              what                                                       n
 ``cost``            the work of a gradient, counted                            numpy
 ``shared_weights``  a weight used at every step of a recurrent network         numpy
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
+``bridges``         other courses' backprop beside Algorithm 6.4's numbers     numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy
 ``figures``         every figure, static or redrawn by a widget                matplotlib
 ``widgets``         the four interactive widgets, thin views over the above    ipywidgets

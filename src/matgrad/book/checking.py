@@ -17,13 +17,17 @@ from dataclasses import dataclass
 from matgrad.book.examples import DEFAULT_WIDTHS, example_problem
 from matgrad.checks import GradientCheckReport, gradient_check
 from matgrad.finite_differences import METHODS
-from matgrad.functions import ACTIVATIONS, LOSSES
+from matgrad.functions import ACTIVATIONS
 from matgrad.mistakes import MISTAKES, backward_with_mistake
 
 CORRECT = "none: the book's formula"
 """The gradient checker's formula setting for Algorithm 6.4 as the book writes it."""
 NO_CHECK = "NO CHECK"
 """The verdict of settings that cannot be checked."""
+LOSSES = ("squared_error", "softmax_cross_entropy")
+"""The losses a reader can choose: not ``binary_cross_entropy``, which needs a sigmoid output
+and targets in [0, 1], while the checker uses one activation ``f`` at every layer and, for
+squared error, standard normal targets (see :func:`example_problem`)."""
 
 
 @dataclass

@@ -27,7 +27,7 @@ from matgrad._text import shape_text
 from matgrad.book import checking, examples, figures, shapes, step_size, walkthrough
 from matgrad.checks import ROW_HEADERS
 from matgrad.finite_differences import METHODS, default_step
-from matgrad.functions import ACTIVATIONS, LOSSES
+from matgrad.functions import ACTIVATIONS
 from matgrad.mistakes import MISTAKES
 from matgrad.network import ALGORITHM_6_4
 
@@ -201,7 +201,7 @@ class GradientChecker(w.VBox):
         self.activation = w.Dropdown(
             options=list(ACTIVATIONS), value="tanh", description="activation f"
         )
-        self.loss = w.Dropdown(options=list(LOSSES), description="loss L", style=STYLE)
+        self.loss = w.Dropdown(options=list(checking.LOSSES), description="loss L", style=STYLE)
         self.lam = w.FloatSlider(0.1, min=0.0, max=1.0, step=0.05, description="λ", style=STYLE)
         self.batch = w.IntSlider(2, min=1, max=8, description="batch size m", style=STYLE)
         self.seed = w.IntSlider(0, min=0, max=20, description="seed", style=STYLE)
