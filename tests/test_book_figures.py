@@ -177,3 +177,56 @@ def test_plots_draw_into_a_given_axes_and_return_its_figure():
 def test_mismatched_or_empty_data_raises_value_error(x, curves):
     with pytest.raises(ValueError, match=r"curve|x values|at least one"):
         figures.plot_cost_scaling(x, curves)
+
+
+def _gids(figure) -> set[str]:
+    return {artist.get_gid() for artist in figure.findobj() if artist.get_gid()}
+
+
+@pytest.mark.parametrize("l", [2, 3])
+def test_computational_graph_has_every_node_of_the_network(l):
+    gids = _gids(figures.plot_computational_graph(l))
+    nodes = {f"{name}({k})" for k in range(1, l + 1) for name in "aWbh"} | {"h(0)"}
+    assert nodes | {"L", "y", "J", "Omega"} <= gids
+    assert f"a({l + 1})" not in gids and f"W({l + 1})" not in gids
+    # the forward arrows of Algorithm 6.3, lines 3 and 4, for every layer
+    for k in range(1, l + 1):
+        for source in (f"h({k - 1})", f"W({k})", f"b({k})"):
+            assert f"forward {source}→a({k})" in gids
+        assert f"forward a({k})→h({k})" in gids
+        # the backward arrows of Algorithm 6.4, lines 3 to 6
+        for target in (f"h({k - 1})", f"W({k})", f"b({k})"):
+            assert f"backward a({k})→{target}" in gids
+    assert f"backward J→h({l})" in gids
+
+
+def test_computational_graph_labels_name_g_and_the_algorithm_lines():
+    figure = figures.plot_computational_graph(2)
+    texts = {text.get_gid(): text.get_text() for text in figure.findobj(plt.Text)}
+    assert texts["a(1)"] == "$a^{(1)}$" and texts["h(2)"] == r"$h^{(2)} = \hat{y}$"
+    assert texts["label backward J→h(2)"].startswith("1: $g = \\nabla_{\\hat{y}}")
+    assert texts["label backward h(2)→a(2)"].startswith("3: $g = \\nabla_{a^{(2)}}")
+    assert texts["label backward a(1)→h(0)"].startswith("6: $g = \\nabla_{h^{(0)}}")
+    assert texts["label backward a(2)→W(2)"].startswith("5: $g\\,h^{(1)\\top}$")
+    assert "\\lambda W^{(2)}" in texts["label backward a(2)→W(2)"]
+    assert texts["line forward a(1)→h(1)"] == "4" and texts["line forward h(0)→a(1)"] == "3"
+
+
+def test_forward_only_graph_has_no_backward_arrows_and_backward_ones_are_dashed():
+    forward_only = _gids(figures.plot_computational_graph(2, backward=False))
+    assert not [gid for gid in forward_only if "backward" in gid]
+    assert "forward h(1)→a(2)" in forward_only
+    figure = figures.plot_computational_graph(2)
+    arrows = {patch.get_gid(): patch for patch in figure.axes[0].patches if patch.get_gid()}
+    forward, backward = arrows["forward h(1)→a(2)"], arrows["backward a(2)→h(1)"]
+    assert forward.get_linestyle() == "-" and backward.get_linestyle() != "-"
+    assert forward.get_edgecolor() != backward.get_edgecolor()
+
+
+@pytest.mark.parametrize(
+    "l, error",
+    [(0, ValueError), (5, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError)],
+)
+def test_computational_graph_rejects_a_bad_depth_in_the_book_s_names(l, error):
+    with pytest.raises(error, match="the depth l"):
+        figures.plot_computational_graph(l)
