@@ -183,8 +183,9 @@ def _gids(figure) -> set[str]:
     return {artist.get_gid() for artist in figure.findobj() if artist.get_gid()}
 
 
-@pytest.mark.parametrize("l", [2, 3])
-def test_computational_graph_has_every_node_of_the_network(l):
+@pytest.mark.parametrize("depth", [2, 3])
+def test_computational_graph_has_every_node_of_the_network(depth):
+    l = depth  # noqa: E741 - the book's name for the depth
     gids = _gids(figures.plot_computational_graph(l))
     nodes = {f"{name}({k})" for k in range(1, l + 1) for name in "aWbh"} | {"h(0)"}
     assert nodes | {"L", "y", "J", "Omega"} <= gids
@@ -224,9 +225,9 @@ def test_forward_only_graph_has_no_backward_arrows_and_backward_ones_are_dashed(
 
 
 @pytest.mark.parametrize(
-    "l, error",
+    "depth, error",
     [(0, ValueError), (5, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError)],
 )
-def test_computational_graph_rejects_a_bad_depth_in_the_book_s_names(l, error):
+def test_computational_graph_rejects_a_bad_depth_in_the_book_s_names(depth, error):
     with pytest.raises(error, match="the depth l"):
-        figures.plot_computational_graph(l)
+        figures.plot_computational_graph(depth)
