@@ -145,9 +145,9 @@ def get_loss(name: str | Loss) -> Loss:
     """Look up a loss by name (``squared_error``, ``softmax_cross_entropy``).
 
     ``squared_error`` is ``L = ½‖ŷ − y‖²`` per example, gradient ``ŷ − y``.
-    ``softmax_cross_entropy`` reads ``ŷ`` as logits ``z``: ``L = −Σ_j y_j log softmax(z)_j``,
-    whose gradient is ``softmax(z) − y`` (the familiar ``ŷ − y`` once ``ŷ`` names the
-    probabilities); use it with an ``identity`` output activation.
+    ``softmax_cross_entropy`` reads ``ŷ`` as the logits: with the probabilities
+    ``p = softmax(ŷ)``, ``L = −Σ_j y_j log p_j``, whose gradient is ``p − y``. Use it with an
+    ``identity`` output activation, so that ``ŷ = h(l) = a(l)`` are the logits.
     """
     if isinstance(name, Loss):
         return name
