@@ -231,3 +231,47 @@ def test_forward_only_graph_has_no_backward_arrows_and_backward_ones_are_dashed(
 def test_computational_graph_rejects_a_bad_depth_in_the_book_s_names(depth, error):
     with pytest.raises(error, match="the depth l"):
         figures.plot_computational_graph(depth)
+
+
+def _look(line):
+    return (line.get_color(), line.get_linestyle(), line.get_marker())
+
+
+def test_step_errors_give_every_method_its_own_colour_line_style_and_marker():
+    steps = np.logspace(-1, -12, 12)
+    errors = {"forward": steps, "central": steps**2, "complex": steps**2}
+    lines = figures.plot_step_errors(steps, errors).axes[0].get_lines()[:3]
+    for first, second in [(0, 1), (0, 2), (1, 2)]:
+        assert all(a != b for a, b in zip(_look(lines[first]), _look(lines[second]), strict=True))
+    # the complex curve lies under the central one, which keeps open markers to show it
+    _, central, complex_ = lines
+    assert complex_.get_zorder() < central.get_zorder()
+    assert central.get_markerfacecolor() == "none"
+
+
+def test_cost_figure_draws_its_two_series_apart_with_a_legend():
+    figure = figures.plot_forward_passes(
+        [10, 100], {"central": [20, 200], "backpropagation": [3, 3]}
+    )
+    ax = figure.axes[0]
+    central, backprop = ax.get_lines()
+    assert all(a != b for a, b in zip(_look(central), _look(backprop), strict=True))
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "central",
+        "backpropagation",
+    ]
+
+
+def test_coincidence_note_names_where_central_and_complex_agree():
+    steps = np.logspace(-1, -8, 8)
+    complex_ = steps**2
+    central = np.where(steps >= 1e-4, steps**2 * 1.05, 1e-10 / steps)  # rounding below 1e-4
+    note = figures.coincidence_note(steps, {"central": central, "complex": complex_})
+    assert note.startswith("central = complex for h ≥ 1e-04")
+    # steps given from small to large: the same run
+    reverse = {"central": central[::-1], "complex": complex_[::-1]}
+    assert figures.coincidence_note(steps[::-1], reverse) == note
+    assert figures.coincidence_note(steps, {"central": 10 * complex_, "complex": complex_}) == ""
+    assert figures.coincidence_note(steps, {"central": central}) == ""
+    figure = figures.plot_step_errors(steps, {"central": central, "complex": complex_})
+    assert figure.axes[0].get_legend().get_title().get_text() == note

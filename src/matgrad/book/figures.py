@@ -37,12 +37,25 @@ from matgrad.checks import ParameterCheck
 
 DIVERGING = "RdBu_r"  # colour-blind safe, white at zero, red positive, blue negative
 GRID_COLOURS = {"g": "#2166ac", "h(k-1)ᵀ": "#b2182b", "g h(k-1)ᵀ": "#762a83", "W(k)": "#4d4d4d"}
+# Every method its own Okabe–Ito colour, line style and marker, so that curves read apart in
+# grey scale and for colour-blind readers. Where the central and complex-step curves coincide
+# (their truncation errors are equal), the complex one is drawn wide underneath and the central
+# one dashed with open markers on top, so both stay visible. The zorders stay at or below an
+# axvline's 2: the step-size explorer redraws only what lies above its marker.
+_CENTRAL = {"color": "#0072B2", "marker": "o", "markerfacecolor": "none", "linestyle": "--"}
 STYLES = {
-    "forward": {"color": "tab:orange", "marker": "s"},
-    "central": {"color": "tab:blue", "marker": "o"},
-    "complex": {"color": "tab:green", "marker": "^"},
-    "finite differences (central)": {"color": "tab:orange", "marker": "s"},
-    "backpropagation": {"color": "tab:blue", "marker": "o"},
+    "forward": {"color": "#E69F00", "marker": "s", "linestyle": "-.", "zorder": 1.8},
+    "central": {**_CENTRAL, "zorder": 2.0},
+    "complex": {
+        "color": "#009E73",
+        "marker": "^",
+        "linestyle": "-",
+        "linewidth": 3.5,
+        "markersize": 7,
+        "zorder": 1.6,
+    },
+    "finite differences (central)": {**_CENTRAL, "zorder": 2.0},
+    "backpropagation": {"color": "#D55E00", "marker": "D", "linestyle": "-", "zorder": 2.0},
 }
 
 
@@ -429,7 +442,8 @@ class StepSizeFigure(LiveFigure):
         ax.set_xlabel("step h")
         ax.set_ylabel("largest relative error")
         ax.set_title("Finite-difference error against the step")
-        ax.legend()
+        self.note = coincidence_note(steps, errors)
+        self._legend()
         _plain_decade_labels(ax)
         self.curves = {line.get_label(): line for line in ax.lines[: len(errors)]}
         self.marker = ax.axvline(np.nan, color="black", linewidth=1.2, visible=False)
@@ -437,6 +451,10 @@ class StepSizeFigure(LiveFigure):
             [], [], marker="*", markersize=14, color="black", linestyle="none", zorder=5
         )[0]
         self.stars.set_visible(False)
+
+    def _legend(self):
+        """The legend, titled with where the central and complex curves coincide, if they do."""
+        self.ax.legend(fontsize=8, title=self.note or None, title_fontsize=8)
 
     def update(self, steps, errors: Mapping[str, Sequence[float]]) -> StepSizeFigure:
         """New curves (one error per step for each method); returns ``self``."""
@@ -454,6 +472,10 @@ class StepSizeFigure(LiveFigure):
         for name, values in errors.items():
             values = np.asarray(values, dtype=float)
             self.curves[name].set_data(steps, np.maximum(values, np.finfo(float).tiny))
+        note = coincidence_note(steps, errors)
+        if note != self.note:
+            self.note = note
+            self._legend()
         self.ax.relim()
         self.ax.autoscale_view()
         return self
@@ -469,7 +491,7 @@ class StepSizeFigure(LiveFigure):
         self.stars.set_data(np.full(len(errors), chosen), np.asarray(errors, dtype=float))
         self.marker.set_visible(True)
         self.stars.set_visible(True)
-        self.ax.legend(fontsize=8)
+        self._legend()
         self.ax.relim()
         self.ax.autoscale_view()
         return self
@@ -503,6 +525,30 @@ class StepSizeFigure(LiveFigure):
         for artist in overlay:
             self.ax.draw_artist(artist)
         return _canvas_png(canvas)
+
+
+def coincidence_note(steps, errors: Mapping[str, Sequence[float]], *, within: float = 1.25) -> str:
+    """Where the central and complex-step curves lie on each other, as a legend note ('' if not).
+
+    Both truncate by ``h² |J‴| / 6`` (with opposite signs), so from the largest step down to
+    where the central difference's rounding takes over, their errors agree: the note names the
+    smallest step of that run (each pair within a factor ``within``, at least two steps).
+    """
+    if "central" not in errors or "complex" not in errors:
+        return ""
+    steps = np.asarray(steps, dtype=float)
+    central, complex_ = (np.asarray(errors[name], dtype=float) for name in ("central", "complex"))
+    order = np.argsort(-steps)  # from the largest step down
+    tiny = np.finfo(float).tiny
+    ratio = np.maximum(central[order], tiny) / np.maximum(complex_[order], tiny)
+    agree = (ratio <= within) & (ratio >= 1 / within)
+    run = len(agree) if agree.all() else int(np.argmin(agree))
+    if run < 2:
+        return ""
+    return (
+        f"central = complex for h ≥ {steps[order][run - 1]:.0e}:\n"
+        "the same truncation error h²|J‴|/6"
+    )
 
 
 def plot_step_errors(
