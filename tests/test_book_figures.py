@@ -275,3 +275,54 @@ def test_coincidence_note_names_where_central_and_complex_agree():
     assert figures.coincidence_note(steps, {"central": central}) == ""
     figure = figures.plot_step_errors(steps, {"central": central, "complex": complex_})
     assert figure.axes[0].get_legend().get_title().get_text() == note
+
+
+def test_label_colour_is_white_on_dark_cells_and_black_on_light_ones():
+    assert figures.label_colour((0.0, 0.0, 0.0, 1.0)) == "white"
+    assert figures.label_colour((1.0, 1.0, 1.0, 1.0)) == "black"
+    assert figures.label_colour((0.0, 0.0, 0.0, 0.0)) == "black"  # transparent: the page
+    assert figures.relative_luminance((1.0, 1.0, 1.0)) == pytest.approx(1.0)
+    # WCAG's crossover: at luminance 0.179 both contrasts are 4.58
+    grey = ((0.179 * 1.055**2.4) ** (1 / 2.4) - 0.055) * np.ones(3)
+    assert figures.relative_luminance(grey) == pytest.approx(0.179, abs=1e-3)
+
+
+def _label_colours(ax) -> dict[str, str]:
+    return {text.get_text(): text.get_color() for text in ax.texts}
+
+
+def test_heat_map_labels_contrast_with_their_cells():
+    values = np.array([[1.0, 0.5, 0.0, -0.5, -1.0]])
+    colours = _label_colours(figures.plot_vector(values, "g").axes[0])
+    # the darkest cells (deep red, deep blue) get white, the light ones black
+    assert colours == {
+        "1.00": "white",
+        "0.50": "black",
+        "0.00": "black",
+        "-0.50": "black",
+        "-1.00": "white",
+    }
+    picture = figures.VectorFigure()
+    picture.update(values, "g")
+    # redrawn in place, on its own scale: ±0.5 are now the darkest cells
+    picture.update(values[:, 1:4], "g")
+    assert [t.get_color() for t in picture.ax.texts if t.get_visible()] == [
+        "white",
+        "black",
+        "white",
+    ]
+    figure = figures.plot_outer_product(np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.4, -1.2]))
+    product = _label_colours(figure.axes[2])
+    assert product["2.40"] == "white" and product["0.15"] == "black"
+    assert _label_colours(figure.axes[0])["-2.00"] == "white"
+
+
+def test_every_heat_map_label_meets_contrast_on_its_cell():
+    values = np.linspace(-1, 1, 21)[None, :]
+    ax = figures.plot_vector(values, "ramp").axes[0]
+    cells = ax.images[0].cmap(ax.images[0].norm(values))[0]
+    for text, cell in zip(ax.texts, cells, strict=True):
+        cell_l = figures.relative_luminance(cell)
+        text_l = 1.0 if text.get_color() == "white" else 0.0
+        lighter, darker = max(cell_l, text_l), min(cell_l, text_l)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, text.get_text()

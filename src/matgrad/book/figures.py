@@ -159,6 +159,26 @@ class LiveFigure:
         return _canvas_png(canvas)
 
 
+def relative_luminance(rgba) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0 for black, 1 for white)."""
+    channels = np.asarray(rgba, dtype=float)[:3]
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def label_colour(rgba) -> str:
+    """``"white"`` or ``"black"``: whichever contrasts more with a cell of colour ``rgba``.
+
+    WCAG's contrast ratio is ``(L_lighter + 0.05) / (L_darker + 0.05)``; white wins on a cell
+    darker than a luminance of about 0.18 (the deep reds and blues of the heat maps), where
+    black text would be dark on dark. A transparent cell (a NaN) shows the white page: black.
+    """
+    if len(rgba) == 4 and rgba[3] == 0:
+        return "black"
+    luminance = relative_luminance(rgba)
+    return "white" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "black"
+
+
 def _cells(x, y, rows, columns) -> np.ndarray:
     """Corners ``(rows * columns, 4, 2)`` of the unit cells (0.9 wide) of a grid whose
     lower-left corner is (x, y), row by row from the top."""
@@ -600,9 +620,11 @@ class VectorFigure(LiveFigure):
         self.image.set_clim(-extent, extent)
         while len(self.texts) < values.size:
             self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=8))
+        cell_colours = self.image.cmap(self.image.norm(values))
         for text, ((i, j), value) in zip(self.texts, np.ndenumerate(values), strict=False):
             text.set_position((j, i))
             text.set_text(f"{value:.2f}")
+            text.set_color(label_colour(cell_colours[i, j]))
             text.set_visible(True)
         for text in self.texts[values.size :]:
             text.set_visible(False)
@@ -635,9 +657,11 @@ def plot_outer_product(g, h, *, fig=None):
     panels = ((g, "g"), (h, "h(k-1)ᵀ"), (product, "g h(k-1)ᵀ"))
     for ax, (values, name) in zip(axes, panels, strict=True):
         extent = np.max(np.abs(values), initial=0.0) or 1.0
-        ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
+        image = ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
+        cell_colours = image.cmap(image.norm(values))
         for (i, j), value in np.ndenumerate(values):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
+            colour = label_colour(cell_colours[i, j])
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{name}\n{values.shape[0]} × {values.shape[1]}", fontsize=10)
