@@ -177,3 +177,152 @@ def test_plots_draw_into_a_given_axes_and_return_its_figure():
 def test_mismatched_or_empty_data_raises_value_error(x, curves):
     with pytest.raises(ValueError, match=r"curve|x values|at least one"):
         figures.plot_cost_scaling(x, curves)
+
+
+def _gids(figure) -> set[str]:
+    return {artist.get_gid() for artist in figure.findobj() if artist.get_gid()}
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_computational_graph_has_every_node_of_the_network(depth):
+    l = depth  # noqa: E741 - the book's name for the depth
+    gids = _gids(figures.plot_computational_graph(l))
+    nodes = {f"{name}({k})" for k in range(1, l + 1) for name in "aWbh"} | {"h(0)"}
+    assert nodes | {"L", "y", "J", "Omega"} <= gids
+    assert f"a({l + 1})" not in gids and f"W({l + 1})" not in gids
+    # the forward arrows of Algorithm 6.3, lines 3 and 4, for every layer
+    for k in range(1, l + 1):
+        for source in (f"h({k - 1})", f"W({k})", f"b({k})"):
+            assert f"forward {source}→a({k})" in gids
+        assert f"forward a({k})→h({k})" in gids
+        # the backward arrows of Algorithm 6.4, lines 3 to 6
+        for target in (f"h({k - 1})", f"W({k})", f"b({k})"):
+            assert f"backward a({k})→{target}" in gids
+    assert f"backward J→h({l})" in gids
+
+
+def test_computational_graph_labels_name_g_and_the_algorithm_lines():
+    figure = figures.plot_computational_graph(2)
+    texts = {text.get_gid(): text.get_text() for text in figure.findobj(plt.Text)}
+    assert texts["a(1)"] == "$a^{(1)}$" and texts["h(2)"] == r"$h^{(2)} = \hat{y}$"
+    assert texts["label backward J→h(2)"].startswith("1: $g = \\nabla_{\\hat{y}}")
+    assert texts["label backward h(2)→a(2)"].startswith("3: $g = \\nabla_{a^{(2)}}")
+    assert texts["label backward a(1)→h(0)"].startswith("6: $g = \\nabla_{h^{(0)}}")
+    assert texts["label backward a(2)→W(2)"].startswith("5: $g\\,h^{(1)\\top}$")
+    assert "\\lambda W^{(2)}" in texts["label backward a(2)→W(2)"]
+    assert texts["line forward a(1)→h(1)"] == "4" and texts["line forward h(0)→a(1)"] == "3"
+
+
+def test_forward_only_graph_has_no_backward_arrows_and_backward_ones_are_dashed():
+    forward_only = _gids(figures.plot_computational_graph(2, backward=False))
+    assert not [gid for gid in forward_only if "backward" in gid]
+    assert "forward h(1)→a(2)" in forward_only
+    figure = figures.plot_computational_graph(2)
+    arrows = {patch.get_gid(): patch for patch in figure.axes[0].patches if patch.get_gid()}
+    forward, backward = arrows["forward h(1)→a(2)"], arrows["backward a(2)→h(1)"]
+    assert forward.get_linestyle() == "-" and backward.get_linestyle() != "-"
+    assert forward.get_edgecolor() != backward.get_edgecolor()
+
+
+@pytest.mark.parametrize(
+    "depth, error",
+    [(0, ValueError), (5, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError)],
+)
+def test_computational_graph_rejects_a_bad_depth_in_the_book_s_names(depth, error):
+    with pytest.raises(error, match="the depth l"):
+        figures.plot_computational_graph(depth)
+
+
+def _look(line):
+    return (line.get_color(), line.get_linestyle(), line.get_marker())
+
+
+def test_step_errors_give_every_method_its_own_colour_line_style_and_marker():
+    steps = np.logspace(-1, -12, 12)
+    errors = {"forward": steps, "central": steps**2, "complex": steps**2}
+    lines = figures.plot_step_errors(steps, errors).axes[0].get_lines()[:3]
+    for first, second in [(0, 1), (0, 2), (1, 2)]:
+        assert all(a != b for a, b in zip(_look(lines[first]), _look(lines[second]), strict=True))
+    # the complex curve lies under the central one, which keeps open markers to show it
+    _, central, complex_ = lines
+    assert complex_.get_zorder() < central.get_zorder()
+    assert central.get_markerfacecolor() == "none"
+
+
+def test_cost_figure_draws_its_two_series_apart_with_a_legend():
+    figure = figures.plot_forward_passes(
+        [10, 100], {"central": [20, 200], "backpropagation": [3, 3]}
+    )
+    ax = figure.axes[0]
+    central, backprop = ax.get_lines()
+    assert all(a != b for a, b in zip(_look(central), _look(backprop), strict=True))
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "central",
+        "backpropagation",
+    ]
+
+
+def test_coincidence_note_names_where_central_and_complex_agree():
+    steps = np.logspace(-1, -8, 8)
+    complex_ = steps**2
+    central = np.where(steps >= 1e-4, steps**2 * 1.05, 1e-10 / steps)  # rounding below 1e-4
+    note = figures.coincidence_note(steps, {"central": central, "complex": complex_})
+    assert note.startswith("central = complex for h ≥ 1e-04")
+    # steps given from small to large: the same run
+    reverse = {"central": central[::-1], "complex": complex_[::-1]}
+    assert figures.coincidence_note(steps[::-1], reverse) == note
+    assert figures.coincidence_note(steps, {"central": 10 * complex_, "complex": complex_}) == ""
+    assert figures.coincidence_note(steps, {"central": central}) == ""
+    figure = figures.plot_step_errors(steps, {"central": central, "complex": complex_})
+    assert figure.axes[0].get_legend().get_title().get_text() == note
+
+
+def test_label_colour_is_white_on_dark_cells_and_black_on_light_ones():
+    assert figures.label_colour((0.0, 0.0, 0.0, 1.0)) == "white"
+    assert figures.label_colour((1.0, 1.0, 1.0, 1.0)) == "black"
+    assert figures.label_colour((0.0, 0.0, 0.0, 0.0)) == "black"  # transparent: the page
+    assert figures.relative_luminance((1.0, 1.0, 1.0)) == pytest.approx(1.0)
+    # WCAG's crossover: at luminance 0.179 both contrasts are 4.58
+    grey = ((0.179 * 1.055**2.4) ** (1 / 2.4) - 0.055) * np.ones(3)
+    assert figures.relative_luminance(grey) == pytest.approx(0.179, abs=1e-3)
+
+
+def _label_colours(ax) -> dict[str, str]:
+    return {text.get_text(): text.get_color() for text in ax.texts}
+
+
+def test_heat_map_labels_contrast_with_their_cells():
+    values = np.array([[1.0, 0.5, 0.0, -0.5, -1.0]])
+    colours = _label_colours(figures.plot_vector(values, "g").axes[0])
+    # the darkest cells (deep red, deep blue) get white, the light ones black
+    assert colours == {
+        "1.00": "white",
+        "0.50": "black",
+        "0.00": "black",
+        "-0.50": "black",
+        "-1.00": "white",
+    }
+    picture = figures.VectorFigure()
+    picture.update(values, "g")
+    # redrawn in place, on its own scale: ±0.5 are now the darkest cells
+    picture.update(values[:, 1:4], "g")
+    assert [t.get_color() for t in picture.ax.texts if t.get_visible()] == [
+        "white",
+        "black",
+        "white",
+    ]
+    figure = figures.plot_outer_product(np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.4, -1.2]))
+    product = _label_colours(figure.axes[2])
+    assert product["2.40"] == "white" and product["0.15"] == "black"
+    assert _label_colours(figure.axes[0])["-2.00"] == "white"
+
+
+def test_every_heat_map_label_meets_contrast_on_its_cell():
+    values = np.linspace(-1, 1, 21)[None, :]
+    ax = figures.plot_vector(values, "ramp").axes[0]
+    cells = ax.images[0].cmap(ax.images[0].norm(values))[0]
+    for text, cell in zip(ax.texts, cells, strict=True):
+        cell_l = figures.relative_luminance(cell)
+        text_l = 1.0 if text.get_color() == "white" else 0.0
+        lighter, darker = max(cell_l, text_l), min(cell_l, text_l)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, text.get_text()

@@ -179,9 +179,9 @@ def get_loss(name: str | Loss) -> Loss:
     ``binary_cross_entropy``).
 
     ``squared_error`` is ``L = ½‖ŷ − y‖²`` per example, gradient ``ŷ − y``.
-    ``softmax_cross_entropy`` reads ``ŷ`` as logits ``z``: ``L = −Σ_j y_j log softmax(z)_j``,
-    whose gradient is ``softmax(z) − y`` (the familiar ``ŷ − y`` once ``ŷ`` names the
-    probabilities); use it with an ``identity`` output activation.
+    ``softmax_cross_entropy`` reads ``ŷ`` as the logits: with the probabilities
+    ``p = softmax(ŷ)``, ``L = −Σ_j y_j log p_j``, whose gradient is ``p − y``. Use it with an
+    ``identity`` output activation, so that ``ŷ = h(l) = a(l)`` are the logits.
     ``binary_cross_entropy`` reads ``ŷ`` as probabilities, ``0 < ŷ < 1`` (a ValueError
     otherwise): ``L = −Σ_j [y_j log ŷ_j + (1 − y_j) log(1 − ŷ_j)]`` summed over the output
     units, gradient ``(ŷ − y) / (ŷ (1 − ŷ))``, targets ``0 ≤ y ≤ 1``; use it with a

@@ -1,6 +1,7 @@
 """Every figure of the book (matplotlib): the static ones and those the widgets redraw.
 
-Used in: why-transpose (``plot_shapes``, ``plot_outer_product``), questions
+Used in: forward and backward (``plot_computational_graph``), why-transpose (``plot_shapes``,
+``plot_outer_product``), questions
 (``plot_gradient_comparison``, ``plot_jacobian_slices``), checking-gradients
 (``plot_step_errors``), cost-of-gradients (``plot_forward_passes``), the widgets (the
 ``...Figure`` classes) and benchmarks/gradient_cost.py (``plot_cost_scaling``).
@@ -36,12 +37,25 @@ from matgrad.checks import ParameterCheck
 
 DIVERGING = "RdBu_r"  # colour-blind safe, white at zero, red positive, blue negative
 GRID_COLOURS = {"g": "#2166ac", "h(k-1)ᵀ": "#b2182b", "g h(k-1)ᵀ": "#762a83", "W(k)": "#4d4d4d"}
+# Every method its own Okabe–Ito colour, line style and marker, so that curves read apart in
+# grey scale and for colour-blind readers. Where the central and complex-step curves coincide
+# (their truncation errors are equal), the complex one is drawn wide underneath and the central
+# one dashed with open markers on top, so both stay visible. The zorders stay at or below an
+# axvline's 2: the step-size explorer redraws only what lies above its marker.
+_CENTRAL = {"color": "#0072B2", "marker": "o", "markerfacecolor": "none", "linestyle": "--"}
 STYLES = {
-    "forward": {"color": "tab:orange", "marker": "s"},
-    "central": {"color": "tab:blue", "marker": "o"},
-    "complex": {"color": "tab:green", "marker": "^"},
-    "finite differences (central)": {"color": "tab:orange", "marker": "s"},
-    "backpropagation": {"color": "tab:blue", "marker": "o"},
+    "forward": {"color": "#E69F00", "marker": "s", "linestyle": "-.", "zorder": 1.8},
+    "central": {**_CENTRAL, "zorder": 2.0},
+    "complex": {
+        "color": "#009E73",
+        "marker": "^",
+        "linestyle": "-",
+        "linewidth": 3.5,
+        "markersize": 7,
+        "zorder": 1.6,
+    },
+    "finite differences (central)": {**_CENTRAL, "zorder": 2.0},
+    "backpropagation": {"color": "#D55E00", "marker": "D", "linestyle": "-", "zorder": 2.0},
 }
 
 
@@ -143,6 +157,26 @@ class LiveFigure:
         canvas = self.figure.canvas
         canvas.draw()
         return _canvas_png(canvas)
+
+
+def relative_luminance(rgba) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0 for black, 1 for white)."""
+    channels = np.asarray(rgba, dtype=float)[:3]
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def label_colour(rgba) -> str:
+    """``"white"`` or ``"black"``: whichever contrasts more with a cell of colour ``rgba``.
+
+    WCAG's contrast ratio is ``(L_lighter + 0.05) / (L_darker + 0.05)``; white wins on a cell
+    darker than a luminance of about 0.18 (the deep reds and blues of the heat maps), where
+    black text would be dark on dark. A transparent cell (a NaN) shows the white page: black.
+    """
+    if len(rgba) == 4 and rgba[3] == 0:
+        return "black"
+    luminance = relative_luminance(rgba)
+    return "white" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "black"
 
 
 def _cells(x, y, rows, columns) -> np.ndarray:
@@ -428,7 +462,8 @@ class StepSizeFigure(LiveFigure):
         ax.set_xlabel("step h")
         ax.set_ylabel("largest relative error")
         ax.set_title("Finite-difference error against the step")
-        ax.legend()
+        self.note = coincidence_note(steps, errors)
+        self._legend()
         _plain_decade_labels(ax)
         self.curves = {line.get_label(): line for line in ax.lines[: len(errors)]}
         self.marker = ax.axvline(np.nan, color="black", linewidth=1.2, visible=False)
@@ -436,6 +471,10 @@ class StepSizeFigure(LiveFigure):
             [], [], marker="*", markersize=14, color="black", linestyle="none", zorder=5
         )[0]
         self.stars.set_visible(False)
+
+    def _legend(self):
+        """The legend, titled with where the central and complex curves coincide, if they do."""
+        self.ax.legend(fontsize=8, title=self.note or None, title_fontsize=8)
 
     def update(self, steps, errors: Mapping[str, Sequence[float]]) -> StepSizeFigure:
         """New curves (one error per step for each method); returns ``self``."""
@@ -453,6 +492,10 @@ class StepSizeFigure(LiveFigure):
         for name, values in errors.items():
             values = np.asarray(values, dtype=float)
             self.curves[name].set_data(steps, np.maximum(values, np.finfo(float).tiny))
+        note = coincidence_note(steps, errors)
+        if note != self.note:
+            self.note = note
+            self._legend()
         self.ax.relim()
         self.ax.autoscale_view()
         return self
@@ -468,7 +511,7 @@ class StepSizeFigure(LiveFigure):
         self.stars.set_data(np.full(len(errors), chosen), np.asarray(errors, dtype=float))
         self.marker.set_visible(True)
         self.stars.set_visible(True)
-        self.ax.legend(fontsize=8)
+        self._legend()
         self.ax.relim()
         self.ax.autoscale_view()
         return self
@@ -502,6 +545,30 @@ class StepSizeFigure(LiveFigure):
         for artist in overlay:
             self.ax.draw_artist(artist)
         return _canvas_png(canvas)
+
+
+def coincidence_note(steps, errors: Mapping[str, Sequence[float]], *, within: float = 1.25) -> str:
+    """Where the central and complex-step curves lie on each other, as a legend note ('' if not).
+
+    Both truncate by ``h² |J‴| / 6`` (with opposite signs), so from the largest step down to
+    where the central difference's rounding takes over, their errors agree: the note names the
+    smallest step of that run (each pair within a factor ``within``, at least two steps).
+    """
+    if "central" not in errors or "complex" not in errors:
+        return ""
+    steps = np.asarray(steps, dtype=float)
+    central, complex_ = (np.asarray(errors[name], dtype=float) for name in ("central", "complex"))
+    order = np.argsort(-steps)  # from the largest step down
+    tiny = np.finfo(float).tiny
+    ratio = np.maximum(central[order], tiny) / np.maximum(complex_[order], tiny)
+    agree = (ratio <= within) & (ratio >= 1 / within)
+    run = len(agree) if agree.all() else int(np.argmin(agree))
+    if run < 2:
+        return ""
+    return (
+        f"central = complex for h ≥ {steps[order][run - 1]:.0e}:\n"
+        "the same truncation error h²|J‴|/6"
+    )
 
 
 def plot_step_errors(
@@ -553,9 +620,11 @@ class VectorFigure(LiveFigure):
         self.image.set_clim(-extent, extent)
         while len(self.texts) < values.size:
             self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=8))
+        cell_colours = self.image.cmap(self.image.norm(values))
         for text, ((i, j), value) in zip(self.texts, np.ndenumerate(values), strict=False):
             text.set_position((j, i))
             text.set_text(f"{value:.2f}")
+            text.set_color(label_colour(cell_colours[i, j]))
             text.set_visible(True)
         for text in self.texts[values.size :]:
             text.set_visible(False)
@@ -588,9 +657,11 @@ def plot_outer_product(g, h, *, fig=None):
     panels = ((g, "g"), (h, "h(k-1)ᵀ"), (product, "g h(k-1)ᵀ"))
     for ax, (values, name) in zip(axes, panels, strict=True):
         extent = np.max(np.abs(values), initial=0.0) or 1.0
-        ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
+        image = ax.imshow(values, cmap=DIVERGING, norm=Normalize(vmin=-extent, vmax=extent))
+        cell_colours = image.cmap(image.norm(values))
         for (i, j), value in np.ndenumerate(values):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
+            colour = label_colour(cell_colours[i, j])
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{name}\n{values.shape[0]} × {values.shape[1]}", fontsize=10)
@@ -642,4 +713,257 @@ def _against_parameter_count(P, curves, ylabel: str, title: str, ax):
     ax.set_title(title)
     ax.legend()
     _plain_decade_labels(ax)
+    return figure
+
+
+# Okabe & Ito's colour-blind-safe palette: blue for the forward pass, vermillion for the
+# backward one; the backward arrows are also dashed, so the two read apart in grey scale.
+FORWARD_COLOUR = "#0072B2"
+BACKWARD_COLOUR = "#D55E00"
+NODE_FILLS = {
+    "value": "#DDEBF7",  # h(k), a(k): light blue
+    "parameter": "#FBEBC5",  # W(k), b(k): light yellow
+    "cost": "#E8E8E8",  # L, λΩ(θ), J, y: light grey
+}
+GRAPH_MAX_DEPTH = 4
+
+
+def _graph_layout(l: int):  # noqa: E741 - the book's name for the depth
+    """Nodes ``{name: (label, x, y, half_width, kind)}`` and forward arrows
+    ``[(from, to, line of Algorithm 6.3)]`` of the network of Algorithm 6.3 with depth ``l``."""
+    step = 2.0  # between neighbouring columns of the main row
+    nodes, arrows = {}, []
+
+    def node(name, label, x, y, kind, half_width=0.5):
+        nodes[name] = (label, x, y, half_width, kind)
+
+    node("h(0)", "$h^{(0)} = x$", 0.0, 0.0, "value", 0.72)
+    for k in range(1, l + 1):
+        x_a = (2 * k - 1) * step
+        node(f"a({k})", f"$a^{{({k})}}$", x_a, 0.0, "value")
+        h_label = f"$h^{{({k})}} = \\hat{{y}}$" if k == l else f"$h^{{({k})}}$"
+        node(f"h({k})", h_label, x_a + step, 0.0, "value", 0.72 if k == l else 0.5)
+        node(f"W({k})", f"$W^{{({k})}}$", x_a - 0.75, 1.9, "parameter")
+        node(f"b({k})", f"$b^{{({k})}}$", x_a + 0.75, 1.9, "parameter", 0.42)
+        arrows += [(f"h({k - 1})", f"a({k})", 3), (f"W({k})", f"a({k})", 3)]
+        arrows += [(f"b({k})", f"a({k})", 3), (f"a({k})", f"h({k})", 4)]
+    x_L = (2 * l + 1) * step
+    node("L", r"$L(\hat{y}, y)$", x_L, 0.0, "cost", 0.72)
+    node("y", "$y$", x_L, 1.9, "cost", 0.35)
+    node("J", "$J$", x_L + step, 0.0, "cost", 0.4)
+    node("Omega", r"$\lambda\,\Omega(\theta)$", x_L + step, 1.9, "cost", 0.72)
+    arrows += [(f"h({l})", "L", 7), ("y", "L", 7), ("L", "J", 7), ("Omega", "J", 7)]
+    return nodes, arrows
+
+
+def _edge_point(node, towards) -> tuple[float, float]:
+    """Where the segment from ``node``'s centre to ``towards`` leaves its box."""
+    _, x, y, half_width, _ = node
+    dx, dy = towards[0] - x, towards[1] - y
+    t = min(half_width / abs(dx) if dx else np.inf, 0.3 / abs(dy) if dy else np.inf)
+    return x + t * dx, y + t * dy
+
+
+def _line_badge(ax, xy, line: int, colour: str, gid: str, fontsize: float):
+    """Algorithm line number ``line`` in a small white box at ``xy``."""
+    ax.text(
+        *xy,
+        str(line),
+        ha="center",
+        va="center",
+        fontsize=fontsize,
+        color="black",
+        gid=gid,
+        zorder=4,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour, "lw": 1.2},
+    )
+
+
+def plot_computational_graph(l: int = 2, *, backward: bool = True, ax=None):  # noqa: E741
+    """The network of Algorithms 6.3 and 6.4 as a computational graph, for depth ``l``.
+
+    Nodes: ``h(0) = x``, ``a(k)``, ``h(k)`` (``h(l) = ŷ``), the parameters ``W(k)`` and
+    ``b(k)`` feeding ``a(k)``, ``L(ŷ, y)`` with the target ``y``, ``λΩ(θ)`` fed by every
+    ``W(k)``, and ``J``. Forward arrows (solid, blue) carry Algorithm 6.3's line numbers.
+    With ``backward`` (the default), dashed vermillion arrows run the other way, each labelled
+    with Algorithm 6.4's line and what ``g`` is there (``∇ŷ J``, ``∇a(k) J``, ``∇h(k-1) J``),
+    and into each ``W(k)`` and ``b(k)`` its gradient (lines 5 and 4). Every node, arrow and
+    label has a ``gid`` in the book's plain names (``"a(1)"``, ``"forward h(0)→a(1)"``,
+    ``"backward a(1)→W(1)"``) by which tests and readers of the SVG find it.
+    ``l`` is 1 to 4 (wider graphs do not fit the page). Returns the Figure.
+    """
+    if isinstance(l, bool) or not isinstance(l, (int, np.integer)):
+        raise TypeError(
+            f"the depth l must be a whole number from 1 to {GRAPH_MAX_DEPTH}, got {l!r}"
+        )
+    if not 1 <= l <= GRAPH_MAX_DEPTH:
+        raise ValueError(
+            f"the depth l must be from 1 to {GRAPH_MAX_DEPTH} (layers k = 1, ..., l), got {l}"
+        )
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    l = int(l)  # noqa: E741
+    nodes, arrows = _graph_layout(l)
+    width = (2 * l + 2) * 2.0
+    columns = 2 if l > 1 or not backward else 1  # the legend's: two fit a graph of l ≥ 2
+    bottom = (-2.55 if backward else -1.15) - 0.45 * (columns == 1 and backward)
+    if ax is None:
+        figure, ax = pyplot().subplots(figsize=(0.72 * (width + 1.6), 0.72 * (3.2 - bottom)))
+        figure.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    else:
+        figure = ax.figure
+    ax.set_xlim(-0.9, width + 0.8)
+    ax.set_ylim(bottom, 3.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    big, small = 15, 13
+
+    for name, (label, x, y, half_width, kind) in nodes.items():
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - half_width, y - 0.3),
+                2 * half_width,
+                0.6,
+                boxstyle="round,pad=0.02,rounding_size=0.15",
+                fc=NODE_FILLS[kind],
+                ec="#333333",
+                lw=1.2,
+                zorder=2,
+                gid=f"box {name}",
+            )
+        )
+        ax.text(x, y, label, ha="center", va="center", fontsize=big, zorder=3, gid=name)
+
+    def arrow(start, end, colour, style, gid, rad=0.0, lw=1.8):
+        ax.add_patch(
+            FancyArrowPatch(
+                start,
+                end,
+                arrowstyle="-|>",
+                mutation_scale=16,
+                connectionstyle=f"arc3,rad={rad}",
+                color=colour,
+                linestyle=style,
+                lw=lw,
+                shrinkA=0,
+                shrinkB=1,
+                zorder=1,
+                gid=gid,
+            )
+        )
+
+    # Forward: Algorithm 6.3, solid.
+    for source, target, line in arrows:
+        start = _edge_point(nodes[source], nodes[target][1:3])
+        end = _edge_point(nodes[target], nodes[source][1:3])
+        gid = f"forward {source}→{target}"
+        arrow(start, end, FORWARD_COLOUR, "-", gid)
+        middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        _line_badge(ax, middle, line, FORWARD_COLOUR, f"line {gid}", small - 2)
+    # Every W(k) feeds λΩ(θ) (line 7): one rail above the parameters.
+    rail = 2.75
+    _, x_omega, y_omega, _, _ = nodes["Omega"]
+    x_first = nodes["W(1)"][1]
+    ax.add_line(Line2D([x_first, x_omega], [rail, rail], color=FORWARD_COLOUR, lw=1.8, zorder=1))
+    for k in range(1, l + 1):
+        x_w = nodes[f"W({k})"][1]
+        ax.add_line(
+            Line2D(
+                [x_w, x_w],
+                [1.9 + 0.3, rail],
+                color=FORWARD_COLOUR,
+                lw=1.8,
+                zorder=1,
+                gid=f"forward W({k})→Omega",
+            )
+        )
+    arrow((x_omega, rail), (x_omega, y_omega + 0.3), FORWARD_COLOUR, "-", "forward rail→Omega")
+    _line_badge(
+        ax, ((x_first + x_omega) / 2 + 1.0, rail), 7, FORWARD_COLOUR, "line rail", small - 2
+    )
+
+    handles = [
+        Line2D(
+            [], [], color=FORWARD_COLOUR, lw=2, label="forward, Algorithm 6.3 (numbers: its lines)"
+        )
+    ]
+    if backward:
+        dashed = (0, (5, 3))
+
+        def back(source, target, line, label, gid):
+            _, x0, y0, _, _ = nodes[source]
+            _, x1, y1, _, _ = nodes[target]
+            arrow((x0, y0 - 0.3), (x1, y1 - 0.3), BACKWARD_COLOUR, dashed, gid, rad=-0.45)
+            ax.text(
+                (x0 + x1) / 2,
+                -0.3 - 0.45 * abs(x1 - x0) / 2 - 0.1,
+                f"{line}: {label}",
+                ha="center",
+                va="top",
+                fontsize=big - 1,
+                color="black",
+                gid=f"label {gid}",
+            )
+
+        back("J", f"h({l})", 1, r"$g = \nabla_{\hat{y}}\, J$", f"backward J→h({l})")
+        for k in range(l, 0, -1):
+            back(
+                f"h({k})",
+                f"a({k})",
+                3,
+                f"$g = \\nabla_{{a^{{({k})}}}}\\, J$",
+                f"backward h({k})→a({k})",
+            )
+            back(
+                f"a({k})",
+                f"h({k - 1})",
+                6,
+                f"$g = \\nabla_{{h^{{({k - 1})}}}}\\, J$",
+                f"backward a({k})→h({k - 1})",
+            )
+            _, x_a, _, _, _ = nodes[f"a({k})"]
+            for name, line, label, side in (
+                (f"W({k})", 5, f"$g\\,h^{{({k - 1})\\top}}$\n$+\\,\\lambda W^{{({k})}}$", -1),
+                (f"b({k})", 4, "$g$", 1),
+            ):
+                _, x_p, y_p, _, _ = nodes[name]
+                gid = f"backward a({k})→{name}"
+                arrow(
+                    (x_a + side * 0.2, 0.3),
+                    (x_p + side * 0.2, y_p - 0.3),
+                    BACKWARD_COLOUR,
+                    dashed,
+                    gid,
+                    rad=-side * 0.35 * -1,
+                )
+                ax.text(
+                    x_a + side * 1.02,
+                    1.0,
+                    f"{line}: {label}",
+                    ha="right" if side < 0 else "left",
+                    va="center",
+                    fontsize=small - 1,
+                    color="black",
+                    gid=f"label {gid}",
+                )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=BACKWARD_COLOUR,
+                lw=2,
+                linestyle=dashed,
+                label="backward, Algorithm 6.4, carrying g",
+            )
+        )
+    ax.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=columns,
+        fontsize=small - 1,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+        handlelength=3,
+    )
     return figure

@@ -1,6 +1,7 @@
 """Algorithm 6.4 one executed line at a time, as the backward-pass stepper shows it.
 
-Used in: backward (``backward_frames``) and the backward-pass stepper widget.
+Used in: backward (``backward_frames``, ``backward_with_inverse``) and the backward-pass
+stepper widget.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matgrad._text import shape_text
 from matgrad.book.examples import DEFAULT_WIDTHS, example_problem
-from matgrad.network import ALGORITHM_6_4
+from matgrad.network import ALGORITHM_6_4, Gradients, check_net
 
 
 @dataclass
@@ -49,3 +51,34 @@ def backward_frames(
             )
         )
     return frames
+
+
+def backward_with_inverse(net, record, y) -> Gradients:
+    """Algorithm 6.4 with line 6 wrong on purpose: ``g ← W(k)⁻¹ g`` instead of ``W(k)ᵀ g``.
+
+    The "inverse" backward pass a reader might guess: it answers "which ``h(k-1)`` would give
+    ``a(k) = g``", not "how does ``J`` change with ``h(k-1)``", so every layer below the top
+    gets a wrong gradient (the gradient check catches it). Lines 1 to 5 are the core's
+    (:func:`matgrad.backward`'s output gradient, ``f'``, ``g h(k-1)ᵀ + λ ∇W(k) Ω``). Returns
+    ``∇W(k) J`` and ``∇b(k) J`` as :func:`matgrad.backward` does. Needs every ``W(k)`` square
+    and invertible (``ValueError`` otherwise: a non-square matrix has no inverse).
+    """
+    y = check_net(net).check_target(y, net.check_record(record).m)
+    h, a, W, f, Omega = record.h, record.a, net.W, net.f, net.regularizer
+    for k in range(1, net.l + 1):
+        if W[k].shape[0] != W[k].shape[1]:
+            raise ValueError(
+                f"W({k}) is {shape_text(W[k].shape)}: a non-square matrix has no inverse, "
+                f"so W({k})⁻¹ g cannot replace W({k})ᵀ g; use a network of equal widths"
+            )
+    W_grad, b_grad = {}, {}
+    g = net.output_gradient(record.yhat, y)  # line 1
+    for k in range(net.l, 0, -1):
+        g = g * f(k).derivative(a[k])  # line 3
+        b_grad[k] = g.sum(axis=1, keepdims=True)  # line 4
+        W_grad[k] = g @ h[k - 1].T + net.lam * Omega.gradient(W[k])  # line 5
+        try:
+            g = np.linalg.solve(W[k], g)  # line 6, wrong: W(k)⁻¹ g instead of W(k)ᵀ g
+        except np.linalg.LinAlgError:
+            raise ValueError(f"W({k}) is singular: it has no inverse") from None
+    return Gradients(W=W_grad, b=b_grad)
