@@ -184,8 +184,8 @@ def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab,
         equations = tab.evaluate(LAB_EQUATIONS)
     finally:
         tab.close()
-    # One number names one equation: JupyterLab numbers every display, and so does the site
-    # (math_number_all), from (1) on each page: "equation (2) of [..](x.ipynb)" holds in both.
+    # One number names one equation: JupyterLab numbers every display, and the site every
+    # labelled one, which is every one (test_notebooks.py), from (1) on each page.
     site = site_equations(page)
     assert [number for number, _ in equations] == [number for number, _ in site]
     assert [same_tex(tex or "") for _, tex in equations] == [same_tex(tex) for _, tex in site]
