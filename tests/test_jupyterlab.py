@@ -156,7 +156,8 @@ SITE_EQUATION = re.compile(
 
 
 def same_tex(tex: str) -> str:
-    return re.sub(r"\s+", "", tex)
+    """TeX without spaces and without the split environment Sphinx puts around aligned lines."""
+    return re.sub(r"\s+|\\(begin|end)\{split\}", "", tex)
 
 
 def site_equations(page: str) -> list[tuple[str | None, str]]:
