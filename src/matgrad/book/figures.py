@@ -428,14 +428,20 @@ class StepSizeFigure(LiveFigure):
     chosen step's line and stars. On its own figure, moving the mark redraws only what a full
     draw puts over the mark's line (the stars, the legend that names the step, the ε labels,
     the frame) on a saved copy of the rest, for as long as the axes' limits stay the same.
+    With ``note=True`` (the static figure) the legend's title says where the central and
+    complex-step curves coincide (:func:`coincidence_note`).
     """
 
     EPS = float(np.finfo(np.float64).eps)
 
-    def __init__(self, steps, errors: Mapping[str, Sequence[float]], *, ax=None):
+    def __init__(self, steps, errors: Mapping[str, Sequence[float]], *, ax=None, note=False):
         super().__init__(None if ax is None else ax.figure, figsize=(6.4, 4.0))
         self.ax = self.figure.subplots() if ax is None else ax
         self._background = None
+        # The legend's title says where central and complex coincide (coincidence_note). A
+        # widget redraws its legend on every move of the step, and the title's two lines made
+        # that move about a quarter slower, so only the static figure shows it.
+        self.show_note = note
         self._draw_curves(steps, errors)
 
     def _draw_curves(self, steps, errors):
@@ -462,7 +468,7 @@ class StepSizeFigure(LiveFigure):
         ax.set_xlabel("step h")
         ax.set_ylabel("largest relative error")
         ax.set_title("Finite-difference error against the step")
-        self.note = coincidence_note(steps, errors)
+        self.note = coincidence_note(steps, errors) if self.show_note else ""
         self._legend()
         _plain_decade_labels(ax)
         self.curves = {line.get_label(): line for line in ax.lines[: len(errors)]}
@@ -492,7 +498,7 @@ class StepSizeFigure(LiveFigure):
         for name, values in errors.items():
             values = np.asarray(values, dtype=float)
             self.curves[name].set_data(steps, np.maximum(values, np.finfo(float).tiny))
-        note = coincidence_note(steps, errors)
+        note = coincidence_note(steps, errors) if self.show_note else ""
         if note != self.note:
             self.note = note
             self._legend()
@@ -578,14 +584,17 @@ def plot_step_errors(
     chosen: float | None = None,
     chosen_errors: Mapping[str, float] | None = None,
     ax=None,
+    note: bool = True,
 ):
     """The error-against-step curves of :func:`matgrad.book.step_size.step_errors`, log–log.
 
     With ``chosen``, that step is marked, with a star on each curve at ``chosen_errors``.
+    ``note`` titles the legend with where central and complex step coincide, if they do (the
+    step-size explorer's live figure leaves it out).
     """
     if ax is None:
         _, ax = pyplot().subplots(figsize=(6.4, 4.0))
-    picture = StepSizeFigure(steps, errors, ax=ax)
+    picture = StepSizeFigure(steps, errors, ax=ax, note=note)
     if chosen is not None:
         picture.mark(chosen, chosen_errors)
     return picture.figure
