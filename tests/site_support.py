@@ -6,8 +6,15 @@ module shares one server and one Chromium.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import io
 import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,3 +66,43 @@ def serve_site():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{httpd.server_address[1]}", httpd
+
+
+# axe-core, the accessibility engine the browser tests inject into each page (never served by
+# the site): npm's package at a pinned version, its tarball checked against the registry's
+# recorded SHA-512 before a byte of it runs.
+AXE_VERSION = "4.14.1"
+AXE_INTEGRITY = (
+    "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPj"
+    "CKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+)
+TEST_ASSETS = ROOT / "_build" / "test-assets"
+
+
+def integrity(data: bytes) -> str:
+    """npm's Subresource-Integrity form of a SHA-512 digest (``dist.integrity``)."""
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+@functools.cache
+def axe_script() -> str:
+    """axe-core's ``axe.min.js``, fetched once by ``npm pack`` into _build/test-assets."""
+    tarball = TEST_ASSETS / f"axe-core-{AXE_VERSION}.tgz"
+    if not tarball.exists():
+        if shutil.which("npm") is None:
+            unavailable("npm is needed to fetch axe-core for the accessibility tests")
+        TEST_ASSETS.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as folder:
+            subprocess.run(
+                ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+                cwd=folder,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            shutil.move(next(Path(folder).glob("*.tgz")), tarball)
+    data = tarball.read_bytes()
+    if integrity(data) != AXE_INTEGRITY:
+        tarball.unlink()
+        raise AssertionError(f"axe-core {AXE_VERSION}: the tarball's checksum is not npm's")
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return archive.extractfile("package/axe.min.js").read().decode()
