@@ -56,7 +56,14 @@ def main() -> int:
     if shutil.which("npm") is None:
         print("npm is needed to refresh the vendored assets", file=sys.stderr)
         return 1
-    own_files = {"README.md", "matgrad.css", "widgets-bridge.js", "live-widgets.js", "logo.svg"}
+    own_files = {
+        "README.md",
+        "matgrad.css",
+        "widgets-bridge.js",
+        "live-widgets.js",
+        "keyboard.js",
+        "logo.svg",
+    }
     for entry in VENDOR.iterdir() if VENDOR.exists() else []:
         if entry.name not in own_files:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()

@@ -229,3 +229,65 @@ def test_page_on_every_screen_in_both_modes(document, size, server, browser, rep
         assert weight["gzip"] < BUDGET[kind], f"{weight['gzip']:,} bytes gzip ({kind} page)"
     finally:
         context.close()
+
+
+# Everything a reader can act on in the text, as the browser's tab order reaches it.
+FOCUSABLE_JS = """
+() => [...document.querySelectorAll(
+    'article a[href], article button, article summary, article select, article input,'
+    + ' article [tabindex]')]
+  .filter(el => !el.closest('[inert]') && el.tabIndex >= 0 && !el.disabled
+    && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'
+    // The content of a closed <details> waits for its summary to open it.
+    && !(el.closest('details:not([open])') && !el.matches('details:not([open]) > summary')))
+  .map((el, i) => { el.dataset.matgradTab = String(i); return String(i); })
+"""
+
+
+@pytest.mark.parametrize("document", ["book/why-transpose", "book/checking-gradients"])
+def test_the_keyboard_reaches_everything_a_reader_can_act_on(document, server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        wanted = set(page.evaluate(FOCUSABLE_JS))
+        assert wanted, "nothing to act on?"
+        reached = set()
+        # Each press moves the focus once; twice as many presses as elements on the whole page
+        # is plenty (the header and sidebar have a few dozen more).
+        for _ in range(3 * len(wanted) + 100):
+            page.keyboard.press("Tab")
+            tab = page.evaluate("() => document.activeElement?.dataset.matgradTab ?? null")
+            if tab is not None:
+                reached.add(tab)
+            if reached == wanted:
+                break
+        missing = page.evaluate(
+            "ids => ids.map(i => document.querySelector(`[data-matgrad-tab='${i}']`))"
+            ".map(el => el.outerHTML.slice(0, 80))",
+            sorted(wanted - reached),
+        )
+        assert missing == [], f"the keyboard never reaches: {missing}"
+    finally:
+        context.close()
+
+
+def test_the_theme_switch_works_from_the_keyboard(server, browser):
+    # The switch cycles auto, dark, light; a keyboard reader presses it again and again, so
+    # the focus must stay on it (sphinx-book-theme blurs it after every click, for the mouse).
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/book/intro.html", wait_until="networkidle")
+        page.locator(".theme-switch-button:visible").first.focus()
+        themes = []
+        for _ in range(3):
+            page.keyboard.press("Enter")
+            themes.append(page.evaluate("() => document.documentElement.dataset.theme"))
+            assert page.evaluate(
+                "() => document.activeElement.classList.contains('theme-switch-button')"
+            ), "the theme switch lost the keyboard's focus"
+        assert {"light", "dark"} <= set(themes), themes
+    finally:
+        context.close()
