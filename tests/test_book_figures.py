@@ -326,3 +326,71 @@ def test_every_heat_map_label_meets_contrast_on_its_cell():
         text_l = 1.0 if text.get_color() == "white" else 0.0
         lighter, darker = max(cell_l, text_l), min(cell_l, text_l)
         assert (lighter + 0.05) / (darker + 0.05) >= 4.5, text.get_text()
+
+
+def test_alt_texts_say_what_the_figures_show_from_their_data():
+    g, h = np.arange(3.0), np.arange(4.0)
+    assert "g (3 × 1) times h(k-1)ᵀ (1 × 4) gives g h(k-1)ᵀ (3 × 4)" in (
+        figures.outer_product_alt(g, h)
+    )
+    layer = shapes.layer_shapes([3, 5, 2], m=4, k=2)
+    alt = figures.shapes_alt(layer, shapes.judge("h(k-1)", layer))
+    assert "g (2 × 4) times h(k-1)ᵀ (4 × 5)" in alt and "h(k-1), 5 × 4: does not fit" in alt
+    assert "candidate" not in figures.shapes_alt(layer, shapes.judge("g h(k-1)ᵀ", layer))
+    T = mg.jacobian_tensor(np.arange(1.0, 5.0), 3)
+    assert figures.jacobian_slices_alt(T).startswith("3 heat maps") and "3 × 4" in (
+        figures.jacobian_slices_alt(T)
+    )
+    passes = figures.forward_passes_alt([10, 100], {"central": [20, 200], "b": [3.0, 3.0]})
+    assert "from 10 to 100: central from 20 to 200; b 3 at every P" in passes
+    one = figures.computational_graph_alt(1, backward=False)
+    assert "h(0) = x → a(1) → h(1) = ŷ → L(ŷ, y) → J" in one and "Dashed" not in one
+    assert "line 5, g h(k-1)ᵀ + λW(k)" in figures.computational_graph_alt(3)
+
+
+def test_step_errors_alt_tells_each_curve_in_words_that_hold_on_any_cpu():
+    steps = np.logspace(-1, -12, 23)
+    noise = 1e-16 / steps
+    errors = {
+        "forward": steps / 2 + noise,
+        "central": steps**2 / 6 + noise,
+        "complex": np.maximum(steps**2 / 6, 1e-16),
+    }
+    alt = figures.step_errors_alt(steps, errors, chosen=1e-6)
+    assert "from 1e-01 to 1e-12" in alt and "forward, central and complex" in alt
+    assert "Forward: falls from 5e-02 at h = 1e-01 to its smallest error < 1e-06" in alt
+    assert "Central: falls from 2e-03" in alt and "< 1e-09" in alt
+    assert "stays flat at < 1e-14" in alt and "chosen step 1e-06" in alt
+    # no truncation error (a piecewise-quadratic cost): the curve only grows as h shrinks
+    rounding = figures.step_errors_alt(steps, {"central": noise})
+    assert "smallest (< 1e-09) at h = 1e-01, growing steadily" in rounding
+
+
+def test_gradient_comparison_alt_names_the_check_and_its_verdict():
+    outcome = checking.check_from_settings([3, 3, 3], mistake="h_g_transpose")
+    check = outcome.report["W(1)"]
+    alt = figures.gradient_comparison_alt(check)
+    assert alt.startswith("W(1) (3×3): FAIL.") and "differ visibly" in alt
+    right = checking.check_from_settings([3, 3, 3]).report["W(1)"]
+    assert "PASS" in figures.gradient_comparison_alt(right)
+    assert "differ visibly" not in figures.gradient_comparison_alt(right)
+
+
+def test_show_displays_the_figure_with_its_alt_text(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+
+    shell = InteractiveShell.instance()
+    select_figure_formats(shell, {"png"})  # as the notebook's inline backend does
+    shown = []
+    monkeypatch.setattr(
+        shell.display_pub,
+        "publish",
+        lambda data, metadata=None, **kwargs: shown.append((data, metadata)),
+    )
+    figure = figures.plot_vector(np.eye(2), "I")
+    figures.show(figure, "a two by two identity matrix as a heat map")
+    ((data, metadata),) = shown
+    assert data["text/plain"] == "a two by two identity matrix as a heat map"
+    assert data["image/png"] and metadata["image/png"]["alt"] == data["text/plain"]
+    assert not plt.fignum_exists(figure.number)  # closed: not shown a second time

@@ -237,3 +237,38 @@ def test_a_solution_s_check_is_folded_in_the_site_and_in_jupyterlab():
         assert cell["cell_type"] == "code"
         assert "hide-cell" in cell["metadata"]["tags"]  # the site: behind a toggle
         assert cell["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+
+
+def image_outputs(notebook: Path):
+    """(cell, output, mime type) for every stored image output of ``notebook``."""
+    for cell in json.loads(notebook.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            for mime in IMAGE_TYPES:
+                if mime in output.get("data", {}):
+                    yield cell, output, mime
+
+
+def test_the_book_has_figures_to_check():
+    assert sum(len(list(image_outputs(notebook))) for notebook in NOTEBOOKS) >= 9
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_figure_says_what_it_shows(notebook):
+    # A screen reader reads an image's alt text in its place. The figure cells display
+    # through figures.show, which stores the alt text in the output's metadata (IPython's and
+    # nbconvert's convention) and as its text/plain (which nbval then compares on every run);
+    # myst-nb takes an image's alt text only from its cell's metadata (mystnb: image: alt:),
+    # so that holds the same words. Without them the site writes the image's file name.
+    for cell, output, mime in image_outputs(notebook):
+        alt = output.get("metadata", {}).get(mime, {}).get("alt")
+        where = "".join(cell["source"])[:60]
+        assert alt, f"a figure without alt text (display it with figures.show): {where!r}"
+        assert len(alt.split()) >= 8 and not re.search(r"\.(png|jpe?g|svg|gif)\b", alt), alt
+        assert output["data"].get("text/plain") in (alt, [alt]), where
+        site = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")
+        assert site == alt, (
+            f"copy the output's alt text into the cell's metadata mystnb.image.alt: {where!r}"
+        )

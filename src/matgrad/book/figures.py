@@ -976,3 +976,191 @@ def plot_computational_graph(l: int = 2, *, backward: bool = True, ax=None):  # 
         handlelength=3,
     )
     return figure
+
+
+# Alt text: what each figure shows, in words computed from the data it was drawn from, for a
+# reader who cannot see the picture (a screen reader reads it out in place of the image).
+# A figure on the site and in the notebook is a PNG, which says nothing to such a reader.
+
+
+def _shape(rows: int, columns: int) -> str:
+    return f"{rows} × {columns}"
+
+
+def outer_product_alt(g, h) -> str:
+    """Alt text of :func:`plot_outer_product` for the same ``g`` and ``h``."""
+    n_out, n_in = np.size(g), np.size(h)
+    return (
+        f"Three heat maps with their values written in the cells: g ({_shape(n_out, 1)}) "
+        f"times h(k-1)ᵀ ({_shape(1, n_in)}) gives g h(k-1)ᵀ ({_shape(n_out, n_in)}), the "
+        "shape of W(k). Cell (i, j) of the product is g_i h_j: each row is h(k-1)ᵀ scaled by "
+        "one entry of g, each column is g scaled by one entry of h(k-1). Red is positive, "
+        "blue negative."
+    )
+
+
+def shapes_alt(layer: LayerShapes, verdict: Verdict | None = None) -> str:
+    """Alt text of :func:`plot_shapes` (and the shape explorer's picture) for the same data."""
+    n_in, n_out, m = layer.n_in, layer.n_out, layer.m
+    alt = (
+        f"Grids of cells drawn to scale for layer k = {layer.k}: g ({_shape(n_out, m)}) "
+        f"times h(k-1)ᵀ ({_shape(m, n_in)}) equals g h(k-1)ᵀ ({_shape(n_out, n_in)}), the "
+        f"same size as W(k) ({_shape(n_out, n_in)})."
+    )
+    if verdict is None or verdict.correct:
+        return alt
+    if verdict.shape is None:
+        return alt + f" Beside them a cross: {verdict.candidate} cannot be formed."
+    judged = "right shape, wrong values" if verdict.fits else "does not fit W(k)"
+    return (
+        alt + f" Beside them the candidate {verdict.candidate}, {_shape(*verdict.shape)}: {judged}."
+    )
+
+
+def step_errors_alt(
+    steps: Sequence[float],
+    errors: Mapping[str, Sequence[float]],
+    *,
+    chosen: float | None = None,
+) -> str:
+    """Alt text of :func:`plot_step_errors` for the same data, in words that hold on any CPU.
+
+    Each curve's bottom is told as :func:`matgrad.book.step_size.smallest_error_text` prints
+    it (rounding noise is told as the bound it lies below), and the complex step's flat tail
+    as the bound of its noise.
+    """
+    from matgrad._text import format_bounded
+    from matgrad.book import step_size
+    from matgrad.checks import noise_floor
+
+    steps, errors = _curves(steps, errors)
+    methods = list(errors)
+    alt = (
+        f"Log–log plot of the largest relative error against the step h, from "
+        f"{steps.max():.0e} to {steps.min():.0e}, one curve each for "
+        f"{', '.join(methods[:-1]) + ' and ' if len(methods) > 1 else ''}{methods[-1]}; "
+        "dotted verticals mark ε^(1/2) = 1.5e-08 and ε^(1/3) = 6.1e-06."
+    )
+    largest = int(np.argmax(steps))
+    for method, values in errors.items():
+        # At the largest step the error is truncation, the same on every CPU to its first digit.
+        start = f"from {values[largest]:.0e} at h = {steps[largest]:.0e}"
+        if method in ("forward", "central"):
+            if np.argmin(values) == largest:
+                # No truncation error to lose (a piecewise-quadratic cost): it only grows.
+                level = format_bounded(float(values[largest]), noise_floor(method))
+                alt += f" {method.capitalize()}: smallest ({level}) at h = {steps[largest]:.0e}"
+                alt += ", growing steadily as h shrinks."
+            else:
+                bottom = step_size.smallest_error_text(steps, values, method)
+                alt += f" {method.capitalize()}: falls {start} to its {bottom}, then rises."
+        elif method == "complex":
+            tail = values[steps <= 1e-8]
+            if tail.size:
+                level = format_bounded(float(tail.max()), noise_floor("complex"))
+                alt += f" Complex step: falls {start}, then stays flat at {level} for h ≤ 1e-08."
+    if chosen is not None:
+        alt += f" A black vertical marks the chosen step {chosen:.0e}, a star each error there."
+    return alt
+
+
+def gradient_comparison_alt(check: ParameterCheck) -> str:
+    """Alt text of :func:`plot_gradient_comparison` for the same check."""
+    shape = shape_text(check.shape)
+    claimed = np.asarray(check.claimed)
+    if claimed.shape != np.asarray(check.numerical).shape:
+        return (
+            f"{check.name} ({shape}): {check.verdict}. Backprop's gradient has shape "
+            f"{claimed.shape}, not {check.shape}, so only the finite-difference one is drawn, "
+            "as a heat map."
+        )
+    return (
+        f"{check.name} ({shape}): {check.verdict}. Three heat maps side by side: backprop's "
+        f"gradient and the finite-difference one on one colour scale, then their difference "
+        f"on its own scale (relative error {check.error_text()}). Red is positive, blue "
+        "negative." + (" The two gradients differ visibly." if check.rel_error >= 0.05 else "")
+    )
+
+
+def jacobian_slices_alt(T) -> str:
+    """Alt text of :func:`plot_jacobian_slices` for the same tensor."""
+    T = np.asarray(T)
+    n_out, _, n_in = T.shape
+    zero_elsewhere = all(
+        not np.any(np.delete(T[p], p, axis=0)) for p in range(min(n_out, T.shape[1]))
+    )
+    return (
+        f"{n_out} heat maps, the slices ∂a_p/∂W for p = 1 to {n_out}, each "
+        f"{_shape(T.shape[1], n_in)} like W: in slice p only row p is coloured (it is hᵀ)"
+        + (", every other row is white (zero)." if zero_elsewhere else ".")
+    )
+
+
+def forward_passes_alt(P, passes: Mapping[str, Sequence[float]]) -> str:
+    """Alt text of :func:`plot_forward_passes` for the same counts."""
+    P, passes = _curves(P, passes)
+    last = int(np.argmax(P))
+    ends = "; ".join(
+        f"{name} {values[last]:g} at every P"
+        if np.all(values == values[last])
+        else f"{name} from {values[np.argmin(P)]:g} to {values[last]:g}"
+        for name, values in passes.items()
+    )
+    return (
+        f"Log–log plot of the forward passes one gradient costs against the number of "
+        f"parameters P, from {P.min():g} to {P.max():g}: {ends}."
+    )
+
+
+def computational_graph_alt(l: int = 2, *, backward: bool = True) -> str:  # noqa: E741
+    """Alt text of :func:`plot_computational_graph` for the same depth."""
+    l = int(l)  # noqa: E741
+    chain = " → ".join(
+        ["h(0) = x"]
+        + [f"a({k}) → h({k})" + (" = ŷ" if k == l else "") for k in range(1, l + 1)]
+        + ["L(ŷ, y) → J"]
+    )
+    alt = (
+        f"Computational graph of a network with {l} layer{'s' if l > 1 else ''}: {chain}. "
+        "Solid blue arrows are Algorithm 6.3's forward pass, numbered by its lines: W(k), "
+        "b(k) and h(k-1) feed a(k) (line 3), a(k) gives h(k) (line 4), the target y and ŷ "
+        "give L, and every W(k) feeds λΩ(θ), which with L gives J (line 7)."
+    )
+    if backward:
+        alt += (
+            " Dashed vermillion arrows run back from J, Algorithm 6.4 carrying g: line 1, "
+            "g = ∇ŷ J; line 3, g = ∇a(k) J; line 6, g = ∇h(k-1) J; and from each a(k) "
+            "up to its parameters, line 5, g h(k-1)ᵀ + λW(k) into W(k), and line 4, g into "
+            "b(k)."
+        )
+    return alt
+
+
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def show(figure, alt: str) -> None:
+    """Display ``figure`` in a notebook with alt text ``alt``, and close it.
+
+    The output is the PNG the notebook would show for the figure, with ``alt`` both in the
+    image's output metadata (``{"image/png": {"alt": ...}}``: IPython's ``Image(alt=...)``
+    convention, which nbconvert uses) and as the output's ``text/plain`` in place of
+    ``<Figure size ...>``, so a text-only reader and ``nbval`` see it too. The book's site
+    takes alt text from the cell's metadata (``mystnb: image: alt:``) instead, and
+    ``tests/test_notebooks.py`` checks that the two agree. Outside IPython it does nothing but
+    close the figure.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        from IPython.display import display
+
+        data, metadata = shell.display_formatter.format(figure)
+        data = {**data, "text/plain": alt}
+        metadata = dict(metadata)
+        for mime in _IMAGE_TYPES:
+            if mime in data:
+                metadata[mime] = {**metadata.get(mime, {}), "alt": alt}
+        display(data, raw=True, metadata=metadata)
+    pyplot().close(figure)
