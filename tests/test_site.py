@@ -214,3 +214,108 @@ def test_site_search_finds_the_page_that_answers(words, answer, server, browser)
         assert {urlparse(u).netloc for u in seen["requests"]} <= {host, ""}
     finally:
         page.close()
+
+
+def test_algorithm_lines_wrap_under_their_text_on_a_phone(server, browser):
+    # At 390 px Algorithm 6.4's line 5 is wider than the column. The theme clips every inline
+    # formula at the column's edge (it was cut at "Ω("); matgrad.css lets an algorithm's
+    # formulas wrap, the continuation indented under the line's text, never under its number.
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        for chapter in ("forward", "backward"):
+            page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
+            page.evaluate("() => MathJax.startup.promise")
+            lines = page.evaluate(
+                """() => [...document.querySelectorAll('div.proof.algorithm li > p')].map(p => {
+                  const box = p.closest('div.proof.algorithm').getBoundingClientRect();
+                  const rects = [...p.querySelectorAll('mjx-container, strong')]
+                    .flatMap(el => [...el.getClientRects()]);
+                  const first = Math.min(...rects.map(r => r.top));
+                  const left = p.getBoundingClientRect().left;
+                  return {
+                    text: p.innerText.slice(0, 40),
+                    overflow: Math.max(...rects.map(r => r.right)) - box.right,
+                    clipped: [...p.querySelectorAll('span.math')]
+                      .some(s => s.scrollWidth > s.clientWidth + 1),
+                    continued: rects.filter(r => r.top > first + r.height / 2)
+                      .map(r => r.left - left),
+                    indent: parseFloat(getComputedStyle(p).fontSize),
+                  };
+                })"""
+            )
+            assert len(lines) == 7, (chapter, lines)
+            for line in lines:
+                assert line["overflow"] <= 0 and not line["clipped"], (chapter, line)
+                assert all(x >= line["indent"] for x in line["continued"]), (chapter, line)
+    finally:
+        page.close()
+
+
+# The effective contrast of each text in a widget panel, as the reader sees it: colours
+# composited over what lies behind them, through the snapshot's opacity and saturate() filter
+# (axe skips a snapshot's text: it is inert).
+PANEL_CONTRAST_JS = """() => {
+  const rgba = (c) => {
+    const p = c.match(/[\\d.]+/g).map(Number);
+    return p.length > 3 ? p : [...p, 1];
+  };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3]));
+  const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  const lum = (c) => c.map(linear).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => {
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+  const worst = [];
+  for (const panel of document.querySelectorAll('.matgrad-live-widget, .matgrad-snapshot')) {
+    const walker = document.createTreeWalker(panel, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const el = walker.currentNode.parentElement;
+      if (!walker.currentNode.textContent.trim() || !el.checkVisibility()
+          || el.closest('script, mjx-assistive-mml')) continue;
+      const chain = []; for (let e = el; e; e = e.parentElement) chain.unshift(e);
+      let bg = [255, 255, 255], opacity = 1, sat = 1, behind = null;
+      for (const e of chain) {
+        const style = getComputedStyle(e);
+        if (parseFloat(style.opacity) < 1 && !behind) behind = bg;
+        opacity *= parseFloat(style.opacity);
+        const s = style.filter.match(/saturate\\(([\\d.]+)\\)/); if (s) sat *= parseFloat(s[1]);
+        bg = over(rgba(style.backgroundColor), bg);
+      }
+      let text = over(rgba(getComputedStyle(el).color), bg);
+      const seen = (c) => {
+        const d = behind ? c.map((v, i) => v * opacity + behind[i] * (1 - opacity)) : c;
+        const [r, g, b] = d, k = 1 - sat;
+        return [r - k * (0.787 * r - 0.715 * g - 0.072 * b),
+                g - k * (-0.213 * r + 0.285 * g - 0.072 * b),
+                b - k * (-0.213 * r - 0.715 * g + 0.928 * b)]
+          .map(v => Math.min(255, Math.max(0, v)));
+      };
+      const contrast = Math.round(ratio(seen(text), seen(bg)) * 100) / 100;
+      worst.push([contrast, el.textContent.trim().slice(0, 40)]);
+    }
+  }
+  return worst.sort((a, b) => a[0] - b[0]).slice(0, 3);
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_widget_panels_keep_aa_contrast_in_both_modes(mode, server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=mode)
+    page = context.new_page()
+    try:
+        for document in toc_pages():
+            html = (SITE / f"{document}.html").read_text()
+            if WIDGET_VIEW not in html:
+                continue
+            page.goto(f"{server}/{document}.html", wait_until="networkidle")
+            page.wait_for_function(
+                "n => document.querySelectorAll('.matgrad-snapshot .jupyter-widgets').length >= n",
+                arg=html.count(WIDGET_VIEW),
+                timeout=20000,
+            )
+            assert page.evaluate("() => document.documentElement.dataset.theme") == mode
+            worst = page.evaluate(PANEL_CONTRAST_JS)
+            assert worst and worst[0][0] >= 4.5, (document, mode, worst)
+    finally:
+        context.close()
