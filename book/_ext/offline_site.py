@@ -1,4 +1,4 @@
-"""Sphinx glue that keeps every page of the book self-contained.
+"""Sphinx glue that keeps every page of the book self-contained and light.
 
 * MathJax on every page: chapter titles in the navigation carry maths, so a page whose own
   text has none still needs it (Sphinx would otherwise load MathJax only where the page
@@ -10,15 +10,30 @@
   embedding directives to every page; the book uses none of its directives (its live widgets
   load the lite REPL with book/_vendor/live-widgets.js, see book/_ext/live_notebooks.py), so
   neither is needed.
+* sphinx-design's stylesheet and tab script only on a page that uses one of its components:
+  Jupyter Book always enables sphinx-design, and no chapter has tabs, cards or grids.
 """
 
 from __future__ import annotations
 
+import re
+
 THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe.js", "unpkg.com/thebe")
 UNUSED_ASSETS = ("sphinx-thebe.css", "jupyterlite_sphinx.css", "jupyterlite_sphinx.js")
+DESIGN_ASSETS = ("sphinx-design.min.css", "design-tabs.js")
+# sphinx-design gives every element it renders a class starting "sd-".
+DESIGN_MARKUP = re.compile(r'class="(?:[^"]*\s)?sd-')
+
+
+def unused_on(body: str) -> tuple[str, ...]:
+    """Assets this page does not use, by (part of) their file name."""
+    if DESIGN_MARKUP.search(body):
+        return UNUSED_ASSETS
+    return UNUSED_ASSETS + DESIGN_ASSETS
 
 
 def drop_unused_assets(app, pagename, templatename, context, doctree):
+    unused = unused_on(context.get("body", ""))
     for key in ("script_files", "css_files"):
         files = context.get(key)
         if files:
@@ -29,7 +44,7 @@ def drop_unused_assets(app, pagename, templatename, context, doctree):
                     marker in (str(asset) + str(getattr(asset, "attributes", {}).get("body", "")))
                     for marker in THEBE_MARKERS
                 )
-                and not any(name in str(asset) for name in UNUSED_ASSETS)
+                and not any(name in str(asset) for name in unused)
                 and not str(getattr(asset, "filename", asset)).startswith(("http:", "https:", "//"))
             ]
 
