@@ -19,6 +19,20 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 from site_support import SCREENSHOTS, SITE, WIDGET_STATE, WIDGET_VIEW, toc_pages
 
+# Files no page requests: the theme's Font Awesome script (it only swaps icons for inline SVG;
+# the theme's stylesheet draws them from the web font), sphinx-design's assets (no page uses its
+# components), Thebe and jupyterlite-sphinx's page assets (no page uses their directives).
+NEVER_REQUESTED = (
+    "scripts/fontawesome.js",
+    "sphinx-design.min.css",
+    "design-tabs.js",
+    "thebe",
+    "jupyterlite_sphinx",
+)
+# What renders stored widget views (_config.yml's nb_ipywidgets_js): 1 MB gzip a text page
+# must not carry.
+WIDGET_MANAGER = ("requirejs/require.js", "widgets-bridge.js", "html-manager/dist/embed-amd.js")
+
 
 @pytest.fixture(scope="session")
 def visited():
@@ -103,6 +117,15 @@ def test_page_as_a_reader_sees_it(document, server, browser, visited):
         assert outside == [], f"requests to other hosts: {outside}"
         assert seen["failed"] == []
         assert seen["errors"] == []
+        # Nothing the page does not use (book/_ext/offline_site.py, book/_templates), and the
+        # widget manager only where stored widget state needs it.
+        paths = [urlparse(u).path for u in seen["requests"]]
+        assert [p for p in paths if any(name in p for name in NEVER_REQUESTED)] == []
+        manager = {part for part in WIDGET_MANAGER for p in paths if part in p}
+        if WIDGET_STATE in html:
+            assert manager == set(WIDGET_MANAGER), f"widget manager files loaded: {manager}"
+        else:
+            assert manager == set(), f"a page without widgets loads {manager}"
         for href in page.evaluate("() => [...document.links].map(a => a.href)"):
             if urlparse(href).netloc == host:
                 visited.add(urldefrag(href)[0])
@@ -149,6 +172,116 @@ def test_no_page_loads_the_vendored_libraries_it_does_not_use():
         html = (SITE / f"{document}.html").read_text()
         assert "_static/mathjax/input" not in html and "_static/mathjax/sre" not in html
         assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
+
+
+# Icons a reader meets in the header bar, the sidebars and the page footer at 1280 px.
+ICONS = [
+    "fa-bars",
+    "fa-download",
+    "fa-expand",
+    "fa-circle-half-stroke",
+    "fa-magnifying-glass",
+    "fa-list",
+    "fa-angle-right",
+]
+# Every visible Font Awesome icon: the glyph its ::before draws, the font it draws it in, and
+# whether that font (a FontFace of the page, not a fallback) has loaded.
+ICON_GLYPHS_JS = """
+() => [...document.querySelectorAll('i[class*="fa-"], span[class*="fa-"]')]
+  .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+  .map(el => {
+    const before = getComputedStyle(el, '::before');
+    const family = before.fontFamily.split(',')[0].replace(/["']/g, '').trim();
+    return {
+      icon: [...el.classList].filter(c => c.startsWith('fa-') && !/^fa-(solid|lg)$/.test(c))
+        .join(' '),
+      switch: el.classList.contains('theme-switch'),
+      width: el.getBoundingClientRect().width,
+      glyph: before.content !== 'none' && before.content !== 'normal' && before.content !== '""',
+      family,
+      loaded: [...document.fonts].some(f => f.family.replace(/["']/g, '') === family
+        && f.status === 'loaded'),
+    };
+  })
+"""
+
+
+def test_theme_icons_need_no_script():
+    # The theme's layout imports static/webpack-macros.html; book/_templates overrides it to
+    # pass every macro through but the Font Awesome script. A theme release that renames the
+    # macros or stops loading the script must fail here, not break every page's <head>.
+    import pydata_sphinx_theme
+
+    theme = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+    macros = (theme / "static" / "webpack-macros.html").read_text()
+    assert set(re.findall(r"{% macro (\w+)\(\) %}", macros)) == {
+        "head_pre_assets",
+        "head_js_preload",
+        "body_post",
+    }
+    assert "scripts/fontawesome.js" in macros, (
+        "the theme no longer loads the script: drop the override"
+    )
+    # The icons then come from the theme's stylesheet and the web font it names.
+    css = (SITE / "_static" / "styles" / "pydata-sphinx-theme.css").read_text()
+    assert re.search(r"@font-face{[^}]*Font Awesome\\ 6 Free[^}]*fa-solid-900\.woff2", css)
+    assert (
+        SITE / "_static" / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2"
+    ).exists()
+    for icon in [*ICONS, "fa-sun", "fa-moon", "fa-arrow-up", "fa-angle-left", "fa-outdent"]:
+        assert f".{icon}:before" in css, f"the theme's stylesheet has no glyph for {icon}"
+    for document in toc_pages():
+        html = (SITE / f"{document}.html").read_text()
+        assert "fontawesome.js" not in html, document
+        assert "_static/scripts/bootstrap.js" in html and "pydata-sphinx-theme.js" in html
+
+
+@pytest.mark.parametrize("document", ["book/intro", "book/why-transpose"])
+def test_every_icon_shows_its_glyph_in_light_and_dark_mode(document, server, browser):
+    # A text page and a widget page (whose widget manager brings Font Awesome 5 styles too).
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        page.evaluate("() => document.fonts.ready")
+        for mode in ("light", "dark"):
+            page.emulate_media(color_scheme=mode)
+            page.wait_for_function(f"() => document.documentElement.dataset.theme === '{mode}'")
+            icons = page.evaluate(ICON_GLYPHS_JS)
+            shown = {name for icon in icons for name in icon["icon"].split()}
+            assert set(ICONS) <= shown, f"{mode}: icons not on screen: {set(ICONS) - shown}"
+            bad = [i for i in icons if not (i["glyph"] and i["loaded"] and i["width"] > 0)]
+            assert bad == [], f"{mode}: icons without a glyph from a loaded icon font: {bad}"
+            assert all("Font Awesome" in icon["family"] for icon in icons), icons
+        # The theme switch cycles through its three icons: each one drawn when it shows.
+        cycle = set()
+        for _ in range(3):
+            page.click(".bd-header-article .theme-switch-button")
+            page.wait_for_timeout(100)
+            switch = [i for i in page.evaluate(ICON_GLYPHS_JS) if i["switch"]]
+            assert len(switch) == 1 and switch[0]["glyph"] and switch[0]["loaded"], switch
+            cycle.add(switch[0]["icon"])
+        assert cycle == {"fa-sun", "fa-moon", "fa-circle-half-stroke"}, cycle
+    finally:
+        context.close()
+
+
+def test_theme_controls_are_named_by_their_visible_text():
+    # book/_templates and book/_ext/offline_site.py drop the aria-labels that replaced the
+    # visible text of these controls (axe's label-content-name-mismatch); if the theme or
+    # myst-nb change their markup, these checks fail instead of the labels coming back.
+    for document in toc_pages():
+        html = (SITE / f"{document}.html").read_text()
+        fields = re.findall(r'<button class="btn search-button-field[^>]*>.*?</button>', html, re.S)
+        assert fields, document
+        for field in fields:
+            assert "aria-label" not in field and "search-button__default-text" in field
+        assert re.search(
+            r'<nav class="matgrad-home" aria-label="Home">\s*<a class="navbar-brand', html
+        )
+        for summary in re.findall(r"<summary[^>]*>.*?</summary>", html, re.S):
+            assert summary.startswith("<summary>"), (document, summary[:80])
+            assert re.search(r'class="collapsed admonition-title">Show code cell', summary)
 
 
 def test_every_vendored_file_is_committed():
