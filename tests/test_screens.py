@@ -39,6 +39,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 # What a reader's screen shows, measured in the page. Each list names the offenders.
 LAYOUT_JS = """
 () => {
+  // MathJax's speech markup (mjx-assistive-mml) is clipped to nothing on screen but still
+  // counts in scrollWidth: leave it out while measuring what a reader sees.
+  const quiet = document.createElement('style');
+  quiet.textContent = 'mjx-assistive-mml { display: none !important; }';
+  document.head.append(quiet);
   const width = document.documentElement.clientWidth;
   const column = document.querySelector('article.bd-article') || document.querySelector('main');
   const limit = column.getBoundingClientRect().right + 1;
@@ -56,7 +61,7 @@ LAYOUT_JS = """
   // with a cue (a scroll shadow: a background image) and a tab stop for the keyboard.
   const blocks = [...column.querySelectorAll(
     'mjx-container[display="true"], table, .cell_output pre, .cell_input pre,'
-    + ' .proof .section, .math-wrapper, .widget-html-content')];
+    + ' .proof section, .math-wrapper, .widget-html-content, span.math')];
   const clipped = [], noCue = [];
   for (const el of blocks) {
     const rect = el.getBoundingClientRect();
@@ -67,6 +72,12 @@ LAYOUT_JS = """
       const cue = style.backgroundImage !== 'none';
       if (box.getBoundingClientRect().right > limit) clipped.push(describe(el));
       else if (!(cue && box.tabIndex >= 0)) noCue.push(describe(el));
+    } else if (el.matches('span.math')) {
+      // The theme clips an inline formula at the column; its MathJax box says how wide it is.
+      const math = el.querySelector('mjx-math');
+      const clips = getComputedStyle(el).overflowX !== 'visible';
+      if (math && clips && math.getBoundingClientRect().width > rect.width + 2)
+        clipped.push(describe(el));
     } else if (rect.right > limit || el.scrollWidth > el.clientWidth + 1) {
       clipped.push(describe(el));
     }
@@ -102,8 +113,10 @@ LAYOUT_JS = """
   }
   const images = [...column.querySelectorAll('img')].map(img => ({
     src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim()}));
+  const pageScroll = document.documentElement.scrollWidth - width;
+  quiet.remove();
   return {
-    pageScroll: document.documentElement.scrollWidth - width,
+    pageScroll,
     clipped, noCue, controls: controls.length, tooSmall, images,
   };
 }
