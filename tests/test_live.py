@@ -434,8 +434,8 @@ def tab_into_widget(frame, page):
 @pytest.mark.parametrize("chapter", widget_pages())
 def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_context, server):
     """axe-core in the REPL's frame, on the widget's output: no serious or critical
-    violation. Then the keyboard alone: Tab reaches the widget's first control, further Tabs
-    its first slider, and ArrowRight there changes what the widget shows."""
+    violation. Then the keyboard alone: Tab reaches the widget's first slider and drop-down,
+    and ArrowRight on the one, ArrowDown on the other, change what the widget shows."""
     context, outside = live_context
     page = open_page_with_widgets(context, server, chapter)
     try:
@@ -455,21 +455,32 @@ def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_cont
             if v["impact"] in ("serious", "critical") and v["rule"] not in KNOWN_VIOLATIONS
         ]
         assert serious == [], serious
-        focused = tab_into_widget(frame, page)
-        assert focused["inWidget"], focused
-        for _ in range(12):  # the first slider is at most a few controls in
-            if focused["role"] == "slider":
-                break
-            page.keyboard.press("Tab")
-            focused = frame.evaluate(FOCUSED)
-        assert focused["role"] == "slider" and focused["inWidget"], focused
-        before = frame.evaluate(WIDGET_OUTPUT)
-        page.keyboard.press("ArrowRight")
-        frame.wait_for_function(
-            f"before => JSON.stringify(({WIDGET_OUTPUT})()) !== before",
-            arg=json.dumps(before),
-            timeout=30_000,
+        # Each kind of control the widget has, reached by Tab from just before the widget,
+        # then moved by its own keys: what the widget shows changes.
+        kinds = frame.evaluate(
+            """() => { const w = document.querySelector('.jp-OutputArea-output .jupyter-widgets');
+            return ['slider', 'select'].filter(role => w.querySelector(
+              role === 'slider' ? '[role="slider"]' : 'select')); }"""
         )
+        assert "slider" in kinds
+        for role, key in (("slider", "ArrowRight"), ("select", "ArrowDown")):
+            if role not in kinds:
+                continue
+            focused = tab_into_widget(frame, page)
+            assert focused["inWidget"], focused
+            for _ in range(15):  # a widget has fewer controls than that
+                if focused["role"] == role:
+                    break
+                page.keyboard.press("Tab")
+                focused = frame.evaluate(FOCUSED)
+            assert focused["role"] == role and focused["inWidget"], focused
+            before = frame.evaluate(WIDGET_OUTPUT)
+            page.keyboard.press(key)
+            frame.wait_for_function(
+                f"before => JSON.stringify(({WIDGET_OUTPUT})()) !== before",
+                arg=json.dumps(before),
+                timeout=30_000,
+            )
         assert outside == []
     finally:
         page.close()

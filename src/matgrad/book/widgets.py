@@ -8,11 +8,12 @@ What they show is computed by :mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.w
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
-controls and read the result; figures are rendered to PNG into an ``Image`` widget, so an
-update replaces one picture (no flicker, no figures left open) and the page's stored widget
-state carries the picture to the static site. Each widget keeps one figure (``picture``, a
-:class:`matgrad.book.figures.LiveFigure`) and redraws it in place: a new figure per update was too
-slow to follow a slider in Pyodide.
+controls and read the result; figures are rendered to PNG into a :class:`Picture` (an
+``<img>`` with alt text saying what it shows), so an update replaces one picture (no flicker,
+no figures left open) and the page's stored widget state carries the picture and its alt
+text to the static site. Controls wrap onto lines of their own on a narrow screen. Each
+widget keeps one figure (``picture``, a :class:`matgrad.book.figures.LiveFigure`) and redraws
+it in place: a new figure per update was too slow to follow a slider in Pyodide.
 """
 
 from __future__ import annotations
