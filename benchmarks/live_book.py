@@ -67,7 +67,7 @@ NATIVE = {
 
 # In the live REPL's frame: time from the next input event to the picture's replacement.
 ARM = """() => { window.__update = new Promise((resolve) => {
-  const image = document.querySelector('.jp-OutputArea-output .widget-image');
+  const image = document.querySelector('.jp-OutputArea-output .matgrad-picture');
   let start = null;
   const mark = () => { if (start === null) start = performance.now(); };
   document.addEventListener('keydown', mark, { capture: true, once: true });
@@ -75,7 +75,8 @@ ARM = """() => { window.__update = new Promise((resolve) => {
   const observer = new MutationObserver(() => {
     if (start !== null) { observer.disconnect(); resolve(performance.now() - start); }
   });
-  observer.observe(image, { attributes: true, attributeFilter: ['src'] });
+  // The picture is an <img> in an HTML widget (widgets.Picture): an update replaces it.
+  observer.observe(image, { childList: true, subtree: true });
 }); }"""
 
 

@@ -1,5 +1,6 @@
 """Every widget driven headlessly: set its controls, read what it shows."""
 
+import base64
 import html
 import io
 import re
@@ -8,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
 import PIL.Image
@@ -22,10 +24,10 @@ def test_shape_explorer_follows_its_controls_and_clamps_the_layer():
     explorer = widgets.make_shape_explorer()
     assert explorer.widths == [3, 4, 2]
     assert "g h(k-1)ᵀ" in explorer.summary.value and "4 × 3" in explorer.summary.value
-    first_picture = explorer.image.value
+    first_picture = explorer.image.png
     explorer.batch.value = 5
     assert explorer.layer_shapes.shapes["g"] == (4, 5)
-    assert explorer.image.value != first_picture
+    assert explorer.image.png != first_picture
     explorer.layer.value = 2
     assert explorer.layer_shapes.shapes["W(k)"] == (2, 4)
     explorer.depth.value = 1  # k = 2 no longer exists: clamped to 1
@@ -68,7 +70,7 @@ def test_gradient_checker_turns_pass_into_fail_with_a_wrong_formula():
     checker.mistake.value = checking.CORRECT
     assert checker.verdict == "PASS"
     checker.parameter.value = "b(2)"
-    assert bytes(checker.image.value).startswith(b"\x89PNG")
+    assert checker.image.png.startswith(b"\x89PNG")
 
 
 def _verdict_line(summary: str) -> str:
@@ -97,7 +99,7 @@ def _assert_no_check(checker, *reason):
     for stale in ("PASS", "FAIL", "UNRESOLVED", "relative error", "<table"):
         assert stale not in summary
     assert checker.picture.check is None and checker.parameter.disabled
-    np.testing.assert_array_equal(_pixels(checker.image.value), _pixels(_no_check_picture(checker)))
+    np.testing.assert_array_equal(_pixels(checker.image.png), _pixels(_no_check_picture(checker)))
 
 
 def _assert_checked(checker, verdict="PASS"):
@@ -105,9 +107,7 @@ def _assert_checked(checker, verdict="PASS"):
     # The verdict line is the report's own summary, word for word.
     assert _verdict_line(checker.summary.value) == checker.outcome.report.summary()
     assert "NO CHECK" not in checker.summary.value and not checker.parameter.disabled
-    np.testing.assert_array_equal(
-        _pixels(checker.image.value), _pixels(_comparison_picture(checker))
-    )
+    np.testing.assert_array_equal(_pixels(checker.image.png), _pixels(_comparison_picture(checker)))
 
 
 def _set(control, value):
@@ -160,10 +160,10 @@ def test_an_impossible_setting_shows_no_check_and_the_next_possible_one_checks_a
     if before:
         before(checker)
     _assert_checked(checker, "PASS")
-    passed, picture = checker.outcome, bytes(checker.image.value)
+    passed, picture = checker.outcome, checker.image.png
     change(checker)
     _assert_no_check(checker, *reason)
-    assert bytes(checker.image.value) != picture
+    assert checker.image.png != picture
     checker.seed.value = 3  # another control moved: still no check, and still why
     _assert_no_check(checker, *reason)
     back(checker)
@@ -346,11 +346,11 @@ def _pixels(png) -> np.ndarray:
 
 def _assert_redrawn_in_place(widget, change, fresh_png):
     """After ``change()``: the same Figure, a new picture, and the picture of a new figure."""
-    figure, before = widget.picture.figure, bytes(widget.image.value)
+    figure, before = widget.picture.figure, widget.image.png
     change()
     assert widget.picture.figure is figure
-    assert bytes(widget.image.value) != before
-    np.testing.assert_array_equal(_pixels(widget.image.value), _pixels(fresh_png()))
+    assert widget.image.png != before
+    np.testing.assert_array_equal(_pixels(widget.image.png), _pixels(fresh_png()))
 
 
 def test_shape_explorer_redraws_its_one_figure_to_the_new_shapes():
@@ -478,9 +478,170 @@ def test_a_widget_never_imports_pyplot():
 )
 def test_every_widget_shows_a_message_for_a_value_set_from_code_and_recovers(make, control, value):
     widget = make()
-    good, picture = getattr(widget, control).value, bytes(widget.image.value)
+    good, picture = getattr(widget, control).value, widget.image.png
     getattr(widget, control).value = value  # must not raise
-    assert "Not possible" in widget.summary.value and bytes(widget.image.value) == b""
+    assert "Not possible" in widget.summary.value and widget.image.png == b""
     getattr(widget, control).value = good
     assert "Not possible" not in widget.summary.value
-    assert bytes(widget.image.value) == picture
+    assert widget.image.png == picture
+    assert 'alt=""' not in widget.image.value and widget.image.alt in html.unescape(
+        widget.image.value
+    )
+
+
+# On every screen: the layouts and names the browser tests (tests/test_screens.py) measure
+# on the built pages, checked here on the widgets themselves.
+MAKERS = [
+    widgets.make_shape_explorer,
+    widgets.make_backward_stepper,
+    widgets.make_gradient_checker,
+    widgets.make_step_size_explorer,
+]
+# The widget column of a 390 px phone is about 330 px wide: no control may need more.
+PHONE_COLUMN = 330
+FONT_PX = 13  # ipywidgets' --jp-widgets-font-size
+CONTROLS = (w.IntSlider, w.FloatSlider, w.FloatLogSlider, w.Dropdown, w.Text, w.Button)
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+def _all_parts(widget):
+    """Every widget the view can show, the width sliders hidden at this depth included."""
+    parts = list(_descendants(widget))
+    return parts + [s for s in getattr(widget, "width_sliders", []) if s not in parts]
+
+
+def _px(length) -> float:
+    """A CSS length in px (em at the widgets' font size); 0 for none, auto or a percentage."""
+    match = re.fullmatch(r"([\d.]+)(px|em)", (length or "").strip())
+    if not match:
+        return 0.0
+    return float(match[1]) * (FONT_PX if match[2] == "em" else 1)
+
+
+def _text_px(text: str) -> float:
+    """The width of ``text`` at the widgets' font size, in DejaVu Sans (Debian's Chromium's
+    sans-serif): an estimate of what the browser draws."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(100, 100, 72)  # at 72 dpi a point is a pixel
+    width, _, _ = renderer.get_text_width_height_descent(
+        text, FontProperties(family="DejaVu Sans", size=FONT_PX), ismath=False
+    )
+    return width
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_every_control_fits_a_phone_and_every_line_of_controls_wraps(make):
+    widget = make()
+    for part in _all_parts(widget):
+        layout = part.layout
+        for length in (layout.width, layout.min_width):
+            assert _px(length) <= PHONE_COLUMN, (part, length)
+        assert not (layout.width or "").endswith("%") or part in (widget,), (part, layout.width)
+        if isinstance(part, w.HBox):
+            assert layout.flex_flow == "row wrap", part
+        if isinstance(part, w.Button):
+            assert layout.width == "auto", part.description  # its whole text, never cut
+    assert not any(isinstance(part, w.Play) for part in _all_parts(widget))
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_every_control_has_a_name_and_a_label_wide_enough_for_it(make):
+    widget = make()
+    controls = [part for part in _all_parts(widget) if isinstance(part, CONTROLS)]
+    assert controls
+    for control in controls:
+        assert control.description.strip(), control  # what a screen reader announces
+        if isinstance(control, w.Button):
+            continue
+        label = _px(control.style.description_width)
+        if label:  # a fixed width: the label must not be cut
+            assert _text_px(control.description) + 2 <= label, control.description
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_every_picture_scales_to_the_column_and_says_what_it_shows(make):
+    widget = make()
+    picture = widget.image
+    assert isinstance(picture, widgets.Picture) and picture.png.startswith(b"\x89PNG")
+    image = re.fullmatch(
+        r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)" (.*)>', picture.value
+    )
+    assert image, picture.value[:200]
+    assert base64.b64decode(image[1]) == picture.png
+    assert html.unescape(image[2]) == picture.alt and len(picture.alt) < 300
+    assert "max-width:100%;height:auto" in image[3]
+    width, height = PIL.Image.open(io.BytesIO(picture.png)).size
+    assert f'width="{width}" height="{height}"' in image[3]
+
+
+def _alts(widget, changes):
+    alts = [widget.image.alt]
+    for change in changes:
+        change()
+        alts.append(widget.image.alt)
+    return alts
+
+
+def test_the_shape_explorers_alt_text_follows_its_shapes_and_candidate():
+    explorer = widgets.make_shape_explorer()
+    alts = _alts(
+        explorer,
+        [
+            lambda: setattr(explorer.batch, "value", 5),
+            lambda: setattr(explorer.candidate, "value", "h(k-1) gᵀ"),
+            lambda: setattr(explorer.candidate, "value", "gᵀ h(k-1)"),
+        ],
+    )
+    assert "g (4 × 1) times h(k-1)ᵀ (1 × 3) equals g h(k-1)ᵀ (4 × 3)" in alts[0]
+    assert "g (4 × 5) times h(k-1)ᵀ (5 × 3)" in alts[1]
+    assert alts[2].endswith("The candidate h(k-1) gᵀ is 3 × 4: does not fit.")
+    assert alts[3].endswith("The candidate gᵀ h(k-1) cannot be formed.")
+
+
+def test_the_backward_steppers_alt_text_names_the_value_and_its_numbers():
+    stepper = widgets.make_backward_stepper()
+    first = stepper.image.alt
+    g = stepper.frame.value
+    assert first.startswith(f"Heat map of g = ∇ŷ J ({len(g)} × 1), row by row: ")
+    assert f"{g.flat[0]:.2f}" in first
+    stepper.next.click()
+    assert stepper.image.alt != first and stepper.frame.result in stepper.image.alt
+    big = widgets.make_backward_stepper(widths=[12, 12, 12])
+    big.position.value = 3  # ∇W(2) J, 12 × 12: too many numbers to read out
+    assert big.image.alt.endswith("(12 × 12), its values written in its cells.")
+
+
+def test_the_gradient_checkers_alt_text_follows_its_parameter_and_verdict():
+    checker = widgets.make_gradient_checker()
+    assert checker.image.alt.startswith("Heat maps of W(1) (4×3): backprop, finite differences")
+    assert checker.image.alt.endswith("PASS.")
+    checker.parameter.value = "b(2)"
+    assert checker.image.alt.startswith("Heat maps of b(2) (2×1)")
+    checker.mistake.value = "h_g_transpose"
+    checker.parameter.value = "W(1)"
+    assert "the shapes differ. FAIL." in checker.image.alt
+    checker.widths.value = "3-x"
+    assert checker.image.alt == widgets.NO_CHECK_ALT
+
+
+def test_the_step_size_explorers_alt_text_reads_the_mark():
+    explorer = widgets.make_step_size_explorer()
+    assert "forward, central and complex differences, f = tanh" in explorer.image.alt
+    assert "the mark at h = 1e-05 reads forward " in explorer.image.alt
+    explorer.step.value = 1e-8
+    assert "the mark at h = 1e-08" in explorer.image.alt
+    explorer.activation.value = "relu"  # no complex step on a kink
+    assert "forward and central differences, f = relu" in explorer.image.alt
+
+
+def test_a_picture_without_a_png_shows_nothing_and_says_nothing():
+    picture = widgets.Picture()
+    picture.show(b"", "a stale description")
+    assert picture.value == "" and picture.alt == "" and picture.png == b""

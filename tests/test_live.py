@@ -31,7 +31,7 @@ from lite_support import (
     record_requests,
     run_all,
 )
-from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, toc_pages
+from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, axe_script, toc_pages
 
 from matgrad.book.checking import CORRECT
 
@@ -353,12 +353,12 @@ def test_a_live_gradient_checker_recomputes_and_fails_a_wrong_formula(live_conte
         panel, frame = make_live(page)
         verdict = frame.locator(".widget-html", has_text="max relative error").first
         assert verdict.inner_text().startswith("PASS:")
-        formula = frame.locator(".widget-dropdown", has_text="formula for Algorithm 6.4")
-        formula.locator("select").select_option("h_g_transpose")
+        formula = frame.get_by_label("formula", exact=True)  # the drop-down's own label
+        formula.select_option("h_g_transpose")
         frame.locator(".widget-html", has_text=re.compile(r"^FAIL: max relative error")).wait_for()
         SCREENSHOTS.mkdir(exist_ok=True)
         panel.screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
-        formula.locator("select").select_option(CORRECT)
+        formula.select_option(CORRECT)
         frame.locator(".widget-html", has_text=re.compile(r"^PASS: max relative error")).wait_for()
         assert outside == []
     finally:
@@ -380,6 +380,172 @@ def test_a_live_backward_stepper_steps_on_a_click(live_context, server):
         SCREENSHOTS.mkdir(exist_ok=True)
         panel.screenshot(path=str(SCREENSHOTS / "live-backward-stepper.png"))
         assert outside == []
+    finally:
+        page.close()
+
+
+# As tests/test_screens.py runs axe-core on the pages: WCAG 2.2 AA and best practice.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# What a live widget shows besides its controls: its texts and pictures, and which sliders it
+# has (the shape explorer's depth adds a width slider, and changes no text).
+WIDGET_OUTPUT = """() => {
+  const widget = document.querySelector('.jp-OutputArea-output .jupyter-widgets');
+  return [...widget.querySelectorAll('.widget-html-content')].map(el => el.innerHTML)
+    .concat([...widget.querySelectorAll('.widget-slider .widget-label')].map(el => el.innerText));
+}"""
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const inWidget = !!el.closest('.jp-OutputArea-output .jupyter-widgets');
+  const label = el.closest('.widget-inline-hbox')?.querySelector('.widget-label')?.innerText;
+  return {inWidget, role: el.getAttribute('role') || el.tagName.toLowerCase(),
+          text: el.innerText || '', label: label || ''};
+}"""
+
+
+# Known, and tested on its own below (strict xfail: it fails the suite once fixed, so this
+# exemption goes): ipywidgets 8.1.9 renders a slider's handle as noUiSlider's <div
+# role="slider"> with no name. Its description is a <label> with no `for` (a label cannot
+# name a div), and no trait reaches the handle (tooltip titles the whole widget, and only
+# when there is no description).
+KNOWN_VIOLATIONS = {"aria-input-field-name"}
+SLIDER_NAMES = """() => [...document.querySelectorAll(
+    '.jp-OutputArea-output .jupyter-widgets [role="slider"]')].map(handle => {
+  const by = handle.getAttribute('aria-labelledby');
+  return handle.getAttribute('aria-label')
+    || (by && by.split(' ').map(id => document.getElementById(id)?.innerText).join(' ')) || '';
+})"""
+
+
+def live_frame(page):
+    """The live REPL's frame as a Playwright Frame (to run scripts in it)."""
+    return page.locator(".matgrad-live-frame").first.element_handle().content_frame()
+
+
+def tab_into_widget(frame, page):
+    """Tab from just before the live widget: where the keyboard lands first."""
+    frame.evaluate(
+        """() => { const area = document.querySelector('.jp-OutputArea-output');
+        area.setAttribute('tabindex', '-1'); area.focus(); }"""
+    )
+    page.keyboard.press("Tab")
+    return frame.evaluate(FOCUSED)
+
+
+@pytest.mark.parametrize("chapter", widget_pages())
+def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_context, server):
+    """axe-core in the REPL's frame, on the widget's output: no serious or critical
+    violation. Then the keyboard alone: Tab reaches the widget's first slider and drop-down,
+    and ArrowRight on the one, ArrowDown on the other, change what the widget shows."""
+    context, outside = live_context
+    page = open_page_with_widgets(context, server, chapter)
+    try:
+        make_live(page)
+        frame = live_frame(page)
+        frame.add_script_tag(content=axe_script())
+        violations = frame.evaluate(
+            """tags => axe.run(document.querySelector('.jp-OutputArea-output .jupyter-widgets'),
+              {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+              .then(result => result.violations.map(v => ({rule: v.id, impact: v.impact,
+                nodes: v.nodes.map(n => n.target).slice(0, 4)})))""",
+            AXE_TAGS,
+        )
+        serious = [
+            v
+            for v in violations
+            if v["impact"] in ("serious", "critical") and v["rule"] not in KNOWN_VIOLATIONS
+        ]
+        assert serious == [], serious
+        # Each kind of control the widget has, reached by Tab from just before the widget,
+        # then moved by its own keys: what the widget shows changes.
+        kinds = frame.evaluate(
+            """() => { const w = document.querySelector('.jp-OutputArea-output .jupyter-widgets');
+            return ['slider', 'select'].filter(role => w.querySelector(
+              role === 'slider' ? '[role="slider"]' : 'select')); }"""
+        )
+        assert "slider" in kinds
+        for role, key in (("slider", "ArrowRight"), ("select", "ArrowDown")):
+            if role not in kinds:
+                continue
+            focused = tab_into_widget(frame, page)
+            assert focused["inWidget"], focused
+            for _ in range(15):  # a widget has fewer controls than that
+                if focused["role"] == role:
+                    break
+                page.keyboard.press("Tab")
+                focused = frame.evaluate(FOCUSED)
+            assert focused["role"] == role and focused["inWidget"], focused
+            before = frame.evaluate(WIDGET_OUTPUT)
+            page.keyboard.press(key)
+            frame.wait_for_function(
+                f"before => JSON.stringify(({WIDGET_OUTPUT})()) !== before",
+                arg=json.dumps(before),
+                timeout=30_000,
+            )
+        assert outside == []
+    finally:
+        page.close()
+
+
+@pytest.mark.xfail(
+    strict=True, reason="ipywidgets 8.1.9 gives a slider's handle (role=slider) no name"
+)
+def test_a_live_sliders_handle_is_named_by_its_description(live_context, server):
+    context, _outside = live_context
+    page = open_page_with_widgets(context, server, "book/why-transpose")
+    try:
+        make_live(page)
+        frame = live_frame(page)
+        names = frame.evaluate(SLIDER_NAMES)
+        labels = frame.evaluate(
+            """() => [...document.querySelectorAll('.jp-OutputArea-output .widget-slider')]
+            .map(slider => slider.querySelector('.widget-label').innerText)"""
+        )
+        assert len(names) >= 6
+        assert names == labels
+    finally:
+        page.close()
+
+
+def _tab_to_the_next_button(page):
+    """The backward stepper live, and the keyboard on its "next ▶" button, by Tab alone."""
+    make_live(page)
+    frame = live_frame(page)
+    summary = frame.locator(".widget-html", has_text="computed").first
+    assert summary.inner_text().startswith("Line 1 computed")
+    focused = tab_into_widget(frame, page)
+    assert focused["inWidget"] and focused["text"] == "◀ previous", focused
+    page.keyboard.press("Tab")
+    assert frame.evaluate(FOCUSED)["text"] == "next ▶"
+    return frame
+
+
+def test_the_live_backward_steppers_buttons_work_from_the_keyboard(live_context, server):
+    context, outside = live_context
+    page = open_page_with_widgets(context, server, "book/backward")
+    try:
+        frame = _tab_to_the_next_button(page)
+        page.keyboard.press("Space")
+        frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Space")  # ◀ previous
+        frame.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
+        assert outside == []
+    finally:
+        page.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the live REPL is a JupyterLab console, which takes an Enter pressed outside its "
+    "prompt (CodeConsole._evtKeyDown: preventDefault, focus the prompt): a button answers Space",
+)
+def test_the_live_backward_steppers_next_button_answers_enter(live_context, server):
+    context, _outside = live_context
+    page = open_page_with_widgets(context, server, "book/backward")
+    try:
+        frame = _tab_to_the_next_button(page)
+        page.keyboard.press("Enter")
+        frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=10_000)
     finally:
         page.close()
 

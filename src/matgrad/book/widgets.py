@@ -8,17 +8,20 @@ What they show is computed by :mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.w
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
-controls and read the result; figures are rendered to PNG into an ``Image`` widget, so an
-update replaces one picture (no flicker, no figures left open) and the page's stored widget
-state carries the picture to the static site. Each widget keeps one figure (``picture``, a
-:class:`matgrad.book.figures.LiveFigure`) and redraws it in place: a new figure per update was too
-slow to follow a slider in Pyodide.
+controls and read the result; figures are rendered to PNG into a :class:`Picture` (an
+``<img>`` with alt text saying what it shows), so an update replaces one picture (no flicker,
+no figures left open) and the page's stored widget state carries the picture and its alt
+text to the static site. Controls wrap onto lines of their own on a narrow screen. Each
+widget keeps one figure (``picture``, a :class:`matgrad.book.figures.LiveFigure`) and redraws
+it in place: a new figure per update was too slow to follow a slider in Pyodide.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
+import struct
 
 import ipywidgets as w
 import numpy as np
@@ -31,8 +34,66 @@ from matgrad.functions import ACTIVATIONS
 from matgrad.mistakes import MISTAKES
 from matgrad.network import ALGORITHM_6_4
 
+# A label as wide as its text (never cut); the control takes the rest of its line. Lines of
+# controls wrap, so a phone stacks them, each a whole column wide.
 STYLE = {"description_width": "initial"}
-WIDE = w.Layout(width="320px")
+# Stacked controls line up with one label width per widget, a little over its longest label
+# at ipywidgets' 13 px (a longer label is cut with an ellipsis, never wrapped):
+# "batch size m" 83 px, "widths n_0-…-n_l" 110 px, "activation f" 73 px.
+SHAPE_LABELS = {"description_width": "7em"}
+CHECKER_LABELS = {"description_width": "9em"}
+STEP_LABELS = {"description_width": "6.5em"}
+# A control grows from a phone's column (about 330 px) to at most MAX_CONTROL; a slider then
+# keeps a track of about 150 px or more beside its label and readout.
+MAX_CONTROL = "460px"
+
+
+def control_layout(basis: str = "280px") -> w.Layout:
+    """A control's layout: ``basis`` wide where it fits, wrapping onto a line of its own."""
+    return w.Layout(flex=f"1 1 {basis}", width="auto", max_width=MAX_CONTROL)
+
+
+def controls(*children) -> w.HBox:
+    """A line of controls that wraps: side by side on a wide screen, stacked on a phone."""
+    # No width: the box stretches to its column (a width of 100% plus ipywidgets' margins
+    # would overflow it by a few pixels and make the whole output scroll).
+    return w.HBox(list(children), layout=w.Layout(flex_flow="row wrap"))
+
+
+def button(description: str) -> w.Button:
+    # As wide as its text ("auto"): ipywidgets' fixed button width cuts a longer description.
+    return w.Button(description=description, layout=w.Layout(width="auto"))
+
+
+class Picture(w.HTML):
+    """A PNG figure with alt text saying what it shows now, scaled to the column.
+
+    ipywidgets 8's ``Image`` has no ``alt`` trait (only ``format``, ``width``, ``height`` and
+    ``tooltip``, a title on the image), so the picture is an ``<img>`` in an ``HTML`` widget,
+    its PNG as a data URI: one update still replaces one picture, the page's stored widget
+    state carries it and its alt text to the static site. ``png`` and ``alt`` keep what it
+    shows. Its width and height attributes keep the picture's place while it loads (no jump).
+    """
+
+    def __init__(self):
+        super().__init__(layout=w.Layout(max_width="100%"))
+        self.add_class("matgrad-picture")
+        self.png, self.alt = b"", ""
+
+    def show(self, png: bytes, alt: str) -> None:
+        """Show ``png`` described by ``alt``; no PNG (``b""``) shows nothing."""
+        self.png, self.alt = bytes(png), alt if png else ""
+        if not png:
+            self.value = ""
+            return
+        width, height = struct.unpack(">II", self.png[16:24])  # the PNG's IHDR chunk
+        data = base64.b64encode(self.png).decode("ascii")
+        self.value = (
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" width="{width}"'
+            f' height="{height}" style="max-width:100%;height:auto;display:block">'
+        )
+
+
 # The gradient checker's verdict line: never green unless every parameter passed. Amber for
 # UNRESOLVED is dark enough (#8c510a, 6.7:1 on white) to read as text.
 VERDICT_COLOURS = {
@@ -58,38 +119,118 @@ def _guarded(update):
             update(self, change)
         except Exception as error:
             self.summary.value = _message(f"{type(error).__name__}: {error}")
-            self.image.value = b""
+            self.image.show(b"", "")
 
     return guarded
+
+
+# What each widget's picture shows, for its alt text: what a sighted reader reads off it, short.
+NO_CHECK_ALT = "No check: nothing was checked with these settings (the text above says why)."
+
+
+def shapes_alt(layer: shapes.LayerShapes, verdict: shapes.Verdict | None = None) -> str:
+    n_in, n_out, m = layer.n_in, layer.n_out, layer.m
+    text = (
+        f"Grids drawn to scale, layer k = {layer.k}: g ({n_out} × {m}) times h(k-1)ᵀ "
+        f"({m} × {n_in}) equals g h(k-1)ᵀ ({n_out} × {n_in}), the shape of W(k)."
+    )
+    if verdict is not None and not verdict.correct:
+        if verdict.shape is None:
+            text += f" The candidate {verdict.candidate} cannot be formed."
+        else:
+            rows, columns = verdict.shape
+            fits = "right shape, wrong values" if verdict.fits else "does not fit"
+            text += f" The candidate {verdict.candidate} is {rows} × {columns}: {fits}."
+    return text
+
+
+def vector_alt(values, name: str, *, most: int = 12) -> str:
+    values = np.atleast_2d(values)
+    rows, columns = values.shape
+    text = f"Heat map of {name} ({rows} × {columns})"
+    if values.size > most:
+        return text + ", its values written in its cells."
+    written = "; ".join(", ".join(f"{v:.2f}" for v in row) for row in values)
+    return text + f", row by row: {written}."
+
+
+def comparison_alt(check) -> str:
+    shape = shape_text(check.shape)
+    if np.shape(check.claimed) != tuple(check.shape):
+        return (
+            f"Heat maps of {check.name}: backprop's {shape_text(np.shape(check.claimed))} "
+            f"against finite differences' {shape}; the shapes differ. {check.verdict}."
+        )
+    return (
+        f"Heat maps of {check.name} ({shape}): backprop, finite differences and their "
+        f"difference (relative error {check.error_text()}). {check.verdict}."
+    )
+
+
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def step_size_alt(activation: str, chosen: float, errors) -> str:
+    at = ", ".join(f"{method} {error:.0e}" for method, error in errors.items())
+    return (
+        f"Log-log plot of the largest relative error against the step h for "
+        f"{_listed(list(errors))} differences, f = {activation}; the mark at h = {chosen:.0e} "
+        f"reads {at}."
+    )
 
 
 class ShapeExplorer(w.VBox):
     """Depth, widths, batch size and layer → the shapes in layer ``k``'s gradient lines."""
 
     def __init__(self):
-        self.depth = w.IntSlider(2, min=1, max=shapes.MAX_DEPTH, description="depth l", style=STYLE)
+        self.depth = w.IntSlider(
+            2,
+            min=1,
+            max=shapes.MAX_DEPTH,
+            description="depth l",
+            style=SHAPE_LABELS,
+            layout=control_layout(),
+        )
         self.width_sliders = [
-            w.IntSlider(n, min=1, max=shapes.MAX_WIDTH, description=f"n_{i}", style=STYLE)
+            w.IntSlider(
+                n,
+                min=1,
+                max=shapes.MAX_WIDTH,
+                description=f"n_{i}",
+                style=SHAPE_LABELS,
+                layout=control_layout(),
+            )
             for i, n in enumerate((3, 4, 2, 3, 3, 3))
         ]
         self.batch = w.IntSlider(
-            1, min=1, max=shapes.MAX_BATCH, description="batch size m", style=STYLE
+            1,
+            min=1,
+            max=shapes.MAX_BATCH,
+            description="batch size m",
+            style=SHAPE_LABELS,
+            layout=control_layout(),
         )
-        self.layer = w.IntSlider(1, min=1, max=2, description="layer k", style=STYLE)
+        self.layer = w.IntSlider(
+            1, min=1, max=2, description="layer k", style=SHAPE_LABELS, layout=control_layout()
+        )
         self.candidate = w.Dropdown(
-            options=shapes.CANDIDATES, description="candidate for ∇W(k) J", style=STYLE, layout=WIDE
+            options=shapes.CANDIDATES,
+            description="candidate for ∇W(k) J",
+            style=STYLE,
+            layout=control_layout(),
         )
         self.summary = w.HTML()
-        self.image = w.Image(format="png")
+        self.image = Picture()
         self.picture = figures.ShapesFigure()
         for control in (self.depth, self.batch, self.layer, self.candidate, *self.width_sliders):
             control.observe(self.update, names="value")
-        self.widths_box = w.HBox(self.width_sliders[:3])
+        self.widths_box = controls(*self.width_sliders[:3])
         super().__init__(
             [
-                w.HBox([self.depth, self.batch, self.layer]),
+                controls(self.depth, self.batch, self.layer),
                 self.widths_box,
-                self.candidate,
+                controls(self.candidate),
                 self.summary,
                 self.image,
             ]
@@ -124,7 +265,10 @@ class ShapeExplorer(w.VBox):
             f"<p><b>{mark} {html.escape(self.verdict.candidate)}</b>: "
             f"{html.escape(self.verdict.reason)}</p>"
         )
-        self.image.value = self.picture.update(self.layer_shapes, self.verdict).png()
+        self.image.show(
+            self.picture.update(self.layer_shapes, self.verdict).png(),
+            shapes_alt(self.layer_shapes, self.verdict),
+        )
 
 
 class BackwardStepper(w.VBox):
@@ -133,24 +277,35 @@ class BackwardStepper(w.VBox):
     def __init__(self, widths=examples.DEFAULT_WIDTHS, lam: float = 0.1, seed: int = 0):
         self.frames = walkthrough.backward_frames(widths, lam=lam, seed=seed)
         last = len(self.frames) - 1
-        self.position = w.IntSlider(0, min=0, max=last, description="line executed", style=STYLE)
-        self.play = w.Play(value=0, min=0, max=last, interval=1500, description="play")
-        w.jslink((self.play, "value"), (self.position, "value"))
-        self.previous = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
-        self.next = w.Button(description="next ▶", layout=w.Layout(width="110px"))
-        self.reset = w.Button(description="reset", layout=w.Layout(width="80px"))
+        self.position = w.IntSlider(
+            0,
+            min=0,
+            max=last,
+            description="line executed",
+            style=STYLE,
+            layout=control_layout(),
+        )
+        # No w.Play: its buttons are bare icons that ipywidgets 8 gives no name (no text, no
+        # title, no trait to set one), so a screen reader announces "button" and nothing more.
+        # "next ▶" steps at the reader's own pace instead.
+        self.previous = button("◀ previous")
+        self.next = button("next ▶")
+        self.reset = button("reset")
         self.previous.on_click(lambda _: self._move(-1))
         self.next.on_click(lambda _: self._move(1))
         self.reset.on_click(lambda _: setattr(self.position, "value", 0))
         self.algorithm = w.HTML()
         self.summary = w.HTML()
-        self.image = w.Image(format="png")
+        self.image = Picture()
         self.picture = figures.VectorFigure()
         self.position.observe(self.update, names="value")
+        # The picture goes beside the algorithm where there is room, below it on a phone.
+        self.algorithm.layout = w.Layout(flex="0 1 auto", max_width="100%")
+        self.image.layout = w.Layout(flex="1 1 320px", width="auto", max_width="480px")
         super().__init__(
             [
-                w.HBox([self.play, self.previous, self.next, self.reset, self.position]),
-                w.HBox([self.algorithm, self.image]),
+                controls(self.previous, self.next, self.reset, self.position),
+                controls(self.algorithm, self.image),
                 self.summary,
             ]
         )
@@ -167,22 +322,29 @@ class BackwardStepper(w.VBox):
         frame = self.frame = self.frames[self.position.value]
         lines = []
         for index, line in enumerate(ALGORITHM_6_4):
-            text = html.escape(line).replace(" ", "&nbsp;")
+            # A line too long for a phone wraps, its continuation indented under its start.
+            style = "white-space:pre-wrap;padding-left:2ch;text-indent:-2ch"
+            text = html.escape(line)
             if index == frame.line:
-                text = f'<span style="background:#fee08b"><b>{text}</b></span>'
-            lines.append(text)
+                # Black on amber whatever the page's mode: the colours are the widget's own.
+                style += ";background:#fee08b;color:#000"
+                text = f"<b>{text}</b>"
+            lines.append(f'<div style="{style}">{text}</div>')
         layer = "" if frame.k is None else f" with k = {frame.k}"
         self.algorithm.value = (
-            f"<div style='font-family:monospace;line-height:1.6'>{'<br>'.join(lines)}</div>"
+            f"<div style='font-family:monospace;line-height:1.6'>{''.join(lines)}</div>"
         )
         rows, columns = frame.g.shape
         done = ", ".join(f"{name} ({shape_text(v.shape)})" for name, v in frame.gradients.items())
         self.summary.value = (
             f"<p>Line {frame.line + 1}{layer} computed <b>{html.escape(frame.result)}</b>, "
-            f"shape {shape_text(frame.value.shape)}; g is now {rows} × {columns}.</p>"
+            f"shape {shape_text(frame.value.shape)}; g is now {rows}&nbsp;×&nbsp;{columns}.</p>"
             f"<p>Gradients so far: {html.escape(done) or 'none yet'}.</p>"
         )
-        self.image.value = self.picture.update(frame.value, frame.result).png()
+        self.image.show(
+            self.picture.update(frame.value, frame.result).png(),
+            vector_alt(frame.value, frame.result),
+        )
 
 
 class GradientChecker(w.VBox):
@@ -197,27 +359,81 @@ class GradientChecker(w.VBox):
     """
 
     def __init__(self):
-        self.widths = w.Text("3-4-2", description="widths n_0-…-n_l", style=STYLE)
+        # Beside a 9em label and a readout at least 72 px wide, two sliders side by side in a
+        # 690 px column keep tracks of only ~125 px: each takes a line unless 2 × 400 px fit.
+        slider_line = "400px"
+        self.widths = w.Text(
+            "3-4-2", description="widths n_0-…-n_l", style=CHECKER_LABELS, layout=control_layout()
+        )
         self.activation = w.Dropdown(
-            options=list(ACTIVATIONS), value="tanh", description="activation f"
+            options=list(ACTIVATIONS),
+            value="tanh",
+            description="activation f",
+            style=CHECKER_LABELS,
+            layout=control_layout("240px"),
         )
-        self.loss = w.Dropdown(options=list(checking.LOSSES), description="loss L", style=STYLE)
-        self.lam = w.FloatSlider(0.1, min=0.0, max=1.0, step=0.05, description="λ", style=STYLE)
-        self.batch = w.IntSlider(2, min=1, max=8, description="batch size m", style=STYLE)
-        self.seed = w.IntSlider(0, min=0, max=20, description="seed", style=STYLE)
-        self.method = w.Dropdown(options=list(METHODS), value="central", description="method")
+        self.loss = w.Dropdown(
+            options=list(checking.LOSSES),
+            description="loss L",
+            style=CHECKER_LABELS,
+            layout=control_layout("240px"),
+        )
+        self.lam = w.FloatSlider(
+            0.1,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="λ",
+            style=CHECKER_LABELS,
+            layout=control_layout(slider_line),
+        )
+        self.batch = w.IntSlider(
+            2,
+            min=1,
+            max=8,
+            description="batch size m",
+            style=CHECKER_LABELS,
+            layout=control_layout(slider_line),
+        )
+        self.seed = w.IntSlider(
+            0,
+            min=0,
+            max=20,
+            description="seed",
+            style=CHECKER_LABELS,
+            layout=control_layout(slider_line),
+        )
+        self.method = w.Dropdown(
+            options=list(METHODS),
+            value="central",
+            description="method",
+            style=CHECKER_LABELS,
+            layout=control_layout("240px"),
+        )
         self.step = w.FloatLogSlider(
-            default_step("central"), base=10, min=-13, max=-1, description="step h", style=STYLE
+            default_step("central"),
+            base=10,
+            min=-13,
+            max=-1,
+            readout_format=".1e",  # 6.3e-06, not 0.00000631
+            description="step h",
+            style=CHECKER_LABELS,
+            layout=control_layout(slider_line),
         )
+        # A short label: "formula for Algorithm 6.4" left a phone's drop-down too narrow for
+        # its longest option (a label never wraps in ipywidgets).
         self.mistake = w.Dropdown(
             options=[checking.CORRECT, *MISTAKES],
-            description="formula for Algorithm 6.4",
-            style=STYLE,
-            layout=w.Layout(width="420px"),
+            description="formula",
+            tooltip="Algorithm 6.4's formula for the gradients, or a tempting wrong one",
+            style=CHECKER_LABELS,
+            layout=control_layout(),
         )
-        self.parameter = w.Dropdown(description="show parameter", style=STYLE)
+        self.parameter = w.Dropdown(
+            description="show parameter", style=CHECKER_LABELS, layout=control_layout("180px")
+        )
         self.summary = w.HTML()
-        self.image = w.Image(format="png")
+        self.image = Picture()
         self.picture = figures.GradientComparisonFigure()
         self.outcome = None
         for control in (
@@ -235,12 +451,12 @@ class GradientChecker(w.VBox):
         self.parameter.observe(self._parameter_changed, names="value")
         super().__init__(
             [
-                w.HBox([self.widths, self.activation, self.loss]),
-                w.HBox([self.lam, self.batch, self.seed]),
-                w.HBox([self.method, self.step]),
-                self.mistake,
+                controls(self.widths, self.activation, self.loss),
+                controls(self.lam, self.batch, self.seed),
+                controls(self.method, self.step),
+                controls(self.mistake),
                 self.summary,
-                self.parameter,
+                controls(self.parameter),
                 self.image,
             ]
         )
@@ -328,9 +544,9 @@ class GradientChecker(w.VBox):
         )
         self.parameter.disabled = True
         try:
-            self.image.value = self.picture.no_check(message).png()
+            self.image.show(self.picture.no_check(message).png(), NO_CHECK_ALT)
         except Exception:
-            self.image.value = b""  # no picture rather than the last check's
+            self.image.show(b"", "")  # no picture rather than the last check's
 
     def _parameter_changed(self, change):
         try:
@@ -348,7 +564,7 @@ class GradientChecker(w.VBox):
         check = self.outcome.report[self.parameter.value]
         # A method change updates twice (the step follows it); the second shows the same check.
         if not self.picture.shows(check):
-            self.image.value = self.picture.update(check).png()
+            self.image.show(self.picture.update(check).png(), comparison_alt(check))
 
 
 class StepSizeExplorer(w.VBox):
@@ -360,13 +576,24 @@ class StepSizeExplorer(w.VBox):
             # the truncation arm of the V (the point of the figure) all but disappears.
             options=[name for name in ACTIVATIONS if name != "identity"],
             description="activation f",
+            style=STEP_LABELS,
+            layout=control_layout("180px"),
         )
-        self.seed = w.IntSlider(0, min=0, max=20, description="seed", style=STYLE)
+        self.seed = w.IntSlider(
+            0, min=0, max=20, description="seed", style=STEP_LABELS, layout=control_layout()
+        )
         self.step = w.FloatLogSlider(
-            1e-5, base=10, min=-13, max=-1, description="step h", style=STYLE
+            1e-5,
+            base=10,
+            min=-13,
+            max=-1,
+            readout_format=".1e",  # 6.3e-06, not 0.00000631
+            description="step h",
+            style=STEP_LABELS,
+            layout=control_layout(),
         )
         self.summary = w.HTML()
-        self.image = w.Image(format="png")
+        self.image = Picture()
         self.steps = np.logspace(-1, -13, 25)
         self.curves = {}
         self.picture = None
@@ -374,7 +601,7 @@ class StepSizeExplorer(w.VBox):
         self.seed.observe(self._recompute, names="value")
         self.step.observe(self.update, names="value")
         super().__init__(
-            [w.HBox([self.activation, self.seed, self.step]), self.summary, self.image]
+            [controls(self.activation, self.seed, self.step), self.summary, self.image]
         )
         self._recompute()
 
@@ -413,7 +640,10 @@ class StepSizeExplorer(w.VBox):
             f"<p>The theory's best steps: forward ε^(1/2) ≈ {best['forward']:.0e}, "
             f"central ε^(1/3) ≈ {best['central']:.0e}.</p>" + missing
         )
-        self.image.value = self.picture.mark(chosen, self.chosen_errors).png()
+        self.image.show(
+            self.picture.mark(chosen, self.chosen_errors).png(),
+            step_size_alt(self.activation.value, chosen, self.chosen_errors),
+        )
 
 
 def make_shape_explorer() -> ShapeExplorer:
