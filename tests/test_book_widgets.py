@@ -575,7 +575,8 @@ def test_every_picture_scales_to_the_column_and_says_what_it_shows(make):
     )
     assert image, picture.value[:200]
     assert base64.b64decode(image[1]) == picture.png
-    assert html.unescape(image[2]) == picture.alt and len(picture.alt) < 300
+    # What the picture shows, read out: a few sentences (a step-size plot tells each curve).
+    assert html.unescape(image[2]) == picture.alt and len(picture.alt) < 700
     assert "max-width:100%;height:auto" in image[3]
     width, height = PIL.Image.open(io.BytesIO(picture.png)).size
     assert f'width="{width}" height="{height}"' in image[3]
@@ -601,8 +602,8 @@ def test_the_shape_explorers_alt_text_follows_its_shapes_and_candidate():
     )
     assert "g (4 × 1) times h(k-1)ᵀ (1 × 3) equals g h(k-1)ᵀ (4 × 3)" in alts[0]
     assert "g (4 × 5) times h(k-1)ᵀ (5 × 3)" in alts[1]
-    assert alts[2].endswith("The candidate h(k-1) gᵀ is 3 × 4: does not fit.")
-    assert alts[3].endswith("The candidate gᵀ h(k-1) cannot be formed.")
+    assert alts[2].endswith("the candidate h(k-1) gᵀ, 3 × 4: does not fit W(k).")
+    assert alts[3].endswith("a cross: gᵀ h(k-1) cannot be formed.")
 
 
 def test_the_backward_steppers_alt_text_names_the_value_and_its_numbers():
@@ -620,25 +621,24 @@ def test_the_backward_steppers_alt_text_names_the_value_and_its_numbers():
 
 def test_the_gradient_checkers_alt_text_follows_its_parameter_and_verdict():
     checker = widgets.make_gradient_checker()
-    assert checker.image.alt.startswith("Heat maps of W(1) (4×3): backprop, finite differences")
-    assert checker.image.alt.endswith("PASS.")
+    assert checker.image.alt.startswith("W(1) (4×3): PASS. Three heat maps side by side")
     checker.parameter.value = "b(2)"
-    assert checker.image.alt.startswith("Heat maps of b(2) (2×1)")
+    assert checker.image.alt.startswith("b(2) (2×1): PASS.")
     checker.mistake.value = "h_g_transpose"
     checker.parameter.value = "W(1)"
-    assert "the shapes differ. FAIL." in checker.image.alt
+    assert checker.image.alt.startswith("W(1) (4×3): FAIL. Backprop's gradient has shape (3, 4)")
     checker.widths.value = "3-x"
     assert checker.image.alt == widgets.NO_CHECK_ALT
 
 
 def test_the_step_size_explorers_alt_text_reads_the_mark():
     explorer = widgets.make_step_size_explorer()
-    assert "forward, central and complex differences, f = tanh" in explorer.image.alt
-    assert "the mark at h = 1e-05 reads forward " in explorer.image.alt
+    assert "one curve each for forward, central and complex;" in explorer.image.alt
+    assert "marks the chosen step 1e-05" in explorer.image.alt
     explorer.step.value = 1e-8
-    assert "the mark at h = 1e-08" in explorer.image.alt
+    assert "marks the chosen step 1e-08" in explorer.image.alt
     explorer.activation.value = "relu"  # no complex step on a kink
-    assert "forward and central differences, f = relu" in explorer.image.alt
+    assert "one curve each for forward and central;" in explorer.image.alt
 
 
 def test_a_picture_without_a_png_shows_nothing_and_says_nothing():

@@ -402,12 +402,6 @@ FOCUSED = """() => {
 }"""
 
 
-# Known, and tested on its own below (strict xfail: it fails the suite once fixed, so this
-# exemption goes): ipywidgets 8.1.9 renders a slider's handle as noUiSlider's <div
-# role="slider"> with no name. Its description is a <label> with no `for` (a label cannot
-# name a div), and no trait reaches the handle (tooltip titles the whole widget, and only
-# when there is no description).
-KNOWN_VIOLATIONS = {"aria-input-field-name"}
 SLIDER_NAMES = """() => [...document.querySelectorAll(
     '.jp-OutputArea-output .jupyter-widgets [role="slider"]')].map(handle => {
   const by = handle.getAttribute('aria-labelledby');
@@ -449,11 +443,7 @@ def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_cont
                 nodes: v.nodes.map(n => n.target).slice(0, 4)})))""",
             AXE_TAGS,
         )
-        serious = [
-            v
-            for v in violations
-            if v["impact"] in ("serious", "critical") and v["rule"] not in KNOWN_VIOLATIONS
-        ]
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
         # Each kind of control the widget has, reached by Tab from just before the widget,
         # then moved by its own keys: what the widget shows changes.
@@ -486,10 +476,9 @@ def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_cont
         page.close()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="ipywidgets 8.1.9 gives a slider's handle (role=slider) no name"
-)
 def test_a_live_sliders_handle_is_named_by_its_description(live_context, server):
+    # ipywidgets 8.1.9 gives a slider's handle (noUiSlider's role="slider") no name: the live
+    # panel names each by its slider's label (book/_vendor/live-widgets.js).
     context, _outside = live_context
     page = open_page_with_widgets(context, server, "book/why-transpose")
     try:
@@ -534,12 +523,9 @@ def test_the_live_backward_steppers_buttons_work_from_the_keyboard(live_context,
         page.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the live REPL is a JupyterLab console, which takes an Enter pressed outside its "
-    "prompt (CodeConsole._evtKeyDown: preventDefault, focus the prompt): a button answers Space",
-)
 def test_the_live_backward_steppers_next_button_answers_enter(live_context, server):
+    # The REPL is a JupyterLab console, which would take the Enter for its hidden prompt
+    # (book/_vendor/live-widgets.js gives it to the button).
     context, _outside = live_context
     page = open_page_with_widgets(context, server, "book/backward")
     try:

@@ -129,6 +129,26 @@
     return true;
   }
 
+  // ipywidgets 8 draws a slider's handle as noUiSlider's <div role="slider"> with no name (its
+  // description is a <label> that names nothing), so a screen reader would announce a bare
+  // value. Each handle is named by its slider's label, also when the widget redraws.
+  function nameSliders(frame) {
+    var doc = frame.contentDocument;
+    function name() {
+      var handles = doc.querySelectorAll(".widget-slider [role='slider']:not([aria-label])");
+      for (var i = 0; i < handles.length; i++) {
+        var label = handles[i].closest(".widget-slider").querySelector(".widget-label");
+        var text = label ? label.textContent.trim() : "";
+        if (text) handles[i].setAttribute("aria-label", text);
+      }
+    }
+    name();
+    new frame.contentWindow.MutationObserver(name).observe(doc.body, {
+      childList: true,
+      subtree: true,
+    });
+  }
+
   // Swapped in for the snapshot, the live widget is announced once its size has settled
   // (a click while the page still moves under the mouse would be lost), then kept fitted.
   function reveal(panel, frame, snapshot) {
@@ -149,6 +169,20 @@
       " .jp-CodeConsole-content .jp-mod-noOutputs," +
       " .jp-CodeConsole-content .jp-OutputPrompt { display: none; }";
     frame.contentDocument.head.appendChild(style);
+    nameSliders(frame);
+    // The REPL is a JupyterLab console, which takes an Enter pressed outside its prompt (it
+    // cancels the key and focuses the prompt), so a widget's button never saw it. The prompt
+    // is hidden here: an Enter on a widget's button is the button's.
+    frame.contentWindow.addEventListener(
+      "keydown",
+      function (event) {
+        var target = event.target;
+        if (event.key === "Enter" && target.closest && target.closest(".jupyter-widgets button")) {
+          event.stopPropagation();
+        }
+      },
+      true,
+    );
     snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
     frame.hidden = false;
     var steady = 0;

@@ -987,6 +987,18 @@ def _shape(rows: int, columns: int) -> str:
     return f"{rows} × {columns}"
 
 
+def vector_alt(values, name: str, *, most: int = 12) -> str:
+    """Alt text of :func:`plot_vector` (the backward stepper's picture) for the same values:
+    its values read out row by row, or, beyond ``most`` of them, only its shape."""
+    values = np.atleast_2d(values)
+    rows, columns = values.shape
+    text = f"Heat map of {name} ({_shape(rows, columns)})"
+    if values.size > most:
+        return text + ", its values written in its cells."
+    written = "; ".join(", ".join(f"{v:.2f}" for v in row) for row in values)
+    return text + f", row by row: {written}."
+
+
 def outer_product_alt(g, h) -> str:
     """Alt text of :func:`plot_outer_product` for the same ``g`` and ``h``."""
     n_out, n_in = np.size(g), np.size(h)

@@ -124,60 +124,9 @@ def _guarded(update):
     return guarded
 
 
-# What each widget's picture shows, for its alt text: what a sighted reader reads off it, short.
+# The gradient checker's picture when nothing was checked (the alt text of the others is
+# computed by matgrad.book.figures from what they draw).
 NO_CHECK_ALT = "No check: nothing was checked with these settings (the text above says why)."
-
-
-def shapes_alt(layer: shapes.LayerShapes, verdict: shapes.Verdict | None = None) -> str:
-    n_in, n_out, m = layer.n_in, layer.n_out, layer.m
-    text = (
-        f"Grids drawn to scale, layer k = {layer.k}: g ({n_out} × {m}) times h(k-1)ᵀ "
-        f"({m} × {n_in}) equals g h(k-1)ᵀ ({n_out} × {n_in}), the shape of W(k)."
-    )
-    if verdict is not None and not verdict.correct:
-        if verdict.shape is None:
-            text += f" The candidate {verdict.candidate} cannot be formed."
-        else:
-            rows, columns = verdict.shape
-            fits = "right shape, wrong values" if verdict.fits else "does not fit"
-            text += f" The candidate {verdict.candidate} is {rows} × {columns}: {fits}."
-    return text
-
-
-def vector_alt(values, name: str, *, most: int = 12) -> str:
-    values = np.atleast_2d(values)
-    rows, columns = values.shape
-    text = f"Heat map of {name} ({rows} × {columns})"
-    if values.size > most:
-        return text + ", its values written in its cells."
-    written = "; ".join(", ".join(f"{v:.2f}" for v in row) for row in values)
-    return text + f", row by row: {written}."
-
-
-def comparison_alt(check) -> str:
-    shape = shape_text(check.shape)
-    if np.shape(check.claimed) != tuple(check.shape):
-        return (
-            f"Heat maps of {check.name}: backprop's {shape_text(np.shape(check.claimed))} "
-            f"against finite differences' {shape}; the shapes differ. {check.verdict}."
-        )
-    return (
-        f"Heat maps of {check.name} ({shape}): backprop, finite differences and their "
-        f"difference (relative error {check.error_text()}). {check.verdict}."
-    )
-
-
-def _listed(words: list[str]) -> str:
-    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
-
-
-def step_size_alt(activation: str, chosen: float, errors) -> str:
-    at = ", ".join(f"{method} {error:.0e}" for method, error in errors.items())
-    return (
-        f"Log-log plot of the largest relative error against the step h for "
-        f"{_listed(list(errors))} differences, f = {activation}; the mark at h = {chosen:.0e} "
-        f"reads {at}."
-    )
 
 
 class ShapeExplorer(w.VBox):
@@ -267,7 +216,7 @@ class ShapeExplorer(w.VBox):
         )
         self.image.show(
             self.picture.update(self.layer_shapes, self.verdict).png(),
-            shapes_alt(self.layer_shapes, self.verdict),
+            figures.shapes_alt(self.layer_shapes, self.verdict),
         )
 
 
@@ -343,7 +292,7 @@ class BackwardStepper(w.VBox):
         )
         self.image.show(
             self.picture.update(frame.value, frame.result).png(),
-            vector_alt(frame.value, frame.result),
+            figures.vector_alt(frame.value, frame.result),
         )
 
 
@@ -564,7 +513,9 @@ class GradientChecker(w.VBox):
         check = self.outcome.report[self.parameter.value]
         # A method change updates twice (the step follows it); the second shows the same check.
         if not self.picture.shows(check):
-            self.image.show(self.picture.update(check).png(), comparison_alt(check))
+            self.image.show(
+                self.picture.update(check).png(), figures.gradient_comparison_alt(check)
+            )
 
 
 class StepSizeExplorer(w.VBox):
@@ -642,7 +593,7 @@ class StepSizeExplorer(w.VBox):
         )
         self.image.show(
             self.picture.mark(chosen, self.chosen_errors).png(),
-            step_size_alt(self.activation.value, chosen, self.chosen_errors),
+            figures.step_errors_alt(self.steps, self.curves, chosen=chosen),
         )
 
 
