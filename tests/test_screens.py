@@ -61,7 +61,7 @@ LAYOUT_JS = """
   // with a cue (a scroll shadow: a background image) and a tab stop for the keyboard.
   const blocks = [...column.querySelectorAll(
     'mjx-container[display="true"], table, .cell_output pre, .cell_input pre,'
-    + ' .proof section, .math-wrapper, .widget-html-content, span.math')];
+    + ' .proof section, .math-wrapper, .widget-html-content, span.math, .cell_output > img')];
   const clipped = [], noCue = [];
   for (const el of blocks) {
     const rect = el.getBoundingClientRect();

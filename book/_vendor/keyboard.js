@@ -1,8 +1,8 @@
-/* Keep the keyboard's focus on the theme's colour-mode switch.
+/* Keyboard fixes for what the theme does not cover.
  *
- * sphinx-book-theme blurs the switch after every click, so that a mouse user sees no focus
- * ring; a keyboard reader then loses their place, and must Tab from the top of the page to
- * press it again. A click whose `detail` is 0 came from the keyboard (Enter or Space), so the
+ * The colour-mode switch keeps the keyboard's focus: sphinx-book-theme blurs the switch after
+ * every click, so that a mouse user sees no focus ring; a keyboard reader then loses their
+ * place, and must Tab from the top of the page to press it again. A click whose `detail` is 0 came from the keyboard (Enter or Space), so the
  * focus goes back to the switch. tests/test_screens.py presses it three times in a row.
  */
 document.addEventListener("DOMContentLoaded", function () {
@@ -11,5 +11,24 @@ document.addEventListener("DOMContentLoaded", function () {
     button.addEventListener("click", function (event) {
       if (event.detail === 0) button.focus();
     });
+  });
+  // A wide diagram scrolls in its own box on a phone (matgrad.css, tag wide-figure): a tab
+  // stop lets the keyboard scroll it too, named by what the diagram shows.
+  document.querySelectorAll(".tag_wide-figure .cell_output").forEach(function (box) {
+    var image = box.querySelector("img");
+    function stop() {
+      var scrolls = box.scrollWidth > box.clientWidth;
+      box.tabIndex = scrolls ? 0 : -1;
+      if (scrolls && image) {
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "Scrollable figure");
+      } else {
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+    stop();
+    window.addEventListener("resize", stop);
+    if (image) image.addEventListener("load", stop);
   });
 });
