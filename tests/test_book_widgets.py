@@ -271,7 +271,7 @@ def test_an_unresolved_check_is_shown_in_amber_with_its_summary_never_green(monk
     assert checker.verdict == "UNRESOLVED" and checker.outcome.verdict == "UNRESOLVED"
     assert repr(checker).endswith("-> UNRESOLVED)")
     summary = checker.summary.value
-    assert "#8c510a" in summary and "#1a9850" not in summary
+    assert "#8c510a" in summary and widgets.VERDICT_COLOURS["PASS"] not in summary
     assert "<th>tolerance</th>" in summary  # the new report's rows have five columns
     assert _verdict_line(summary) == UNRESOLVED_SUMMARY
     assert checker.picture.figure.get_suptitle() == "W(1) (4×3): UNRESOLVED"

@@ -17,7 +17,8 @@ BOOK = PACKAGE / "book"
 CORE_ALLOWED = {"numpy", "tqdm"}
 # What each teaching module may need besides numpy and the core (book/__init__.py's table).
 BOOK_ALLOWED = {
-    "figures": {"matplotlib", "PIL"},
+    # IPython only to display a figure with its alt text (figures.show), when it is there.
+    "figures": {"matplotlib", "PIL", "IPython"},
     "widgets": {"ipywidgets", "matplotlib", "PIL"},
 }
 

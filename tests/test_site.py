@@ -3,7 +3,7 @@
 `make test` builds the site first (`jupyter-book build --all -W`). The site is served from
 _build/html on 127.0.0.1 and driven by Debian's /usr/bin/chromium through Playwright (never
 a downloaded browser). Under CI (CI=true) a missing build or browser is a failure, not a skip.
-Full-page screenshots land in tests/screenshots/ (git-ignored) for a person to look at.
+tests/test_screens.py takes the screenshots of every page (phone, tablet, desktop; light, dark).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
 import pytest
-from site_support import SCREENSHOTS, SITE, WIDGET_STATE, WIDGET_VIEW, toc_pages
+from site_support import SITE, WIDGET_STATE, WIDGET_VIEW, toc_pages
 
 # Files no page requests: the theme's Font Awesome script (it only swaps icons for inline SVG;
 # the theme's stylesheet draws them from the web font), sphinx-design's assets (no page uses its
@@ -129,8 +129,6 @@ def test_page_as_a_reader_sees_it(document, server, browser, visited):
         for href in page.evaluate("() => [...document.links].map(a => a.href)"):
             if urlparse(href).netloc == host:
                 visited.add(urldefrag(href)[0])
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{Path(document).name}.png"), full_page=True)
     finally:
         page.close()
 

@@ -17,7 +17,7 @@ module              what                                                       n
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
 ``bridges``         other courses' backprop beside Algorithm 6.4's numbers     numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy
-``figures``         every figure, static or redrawn by a widget                matplotlib
+``figures``         every figure, static or redrawn by a widget; its alt text   matplotlib
 ``widgets``         the four interactive widgets, thin views over the above    ipywidgets
 ==================  =========================================================  ==============
 

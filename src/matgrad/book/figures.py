@@ -1162,9 +1162,12 @@ def show(figure, alt: str) -> None:
     ``tests/test_notebooks.py`` checks that the two agree. Outside IPython it does nothing but
     close the figure.
     """
-    from IPython import get_ipython
-
-    shell = get_ipython()
+    try:
+        from IPython import get_ipython
+    except ImportError:  # matplotlib without Jupyter: nowhere to display the figure
+        shell = None
+    else:
+        shell = get_ipython()
     if shell is not None:
         from IPython.display import display
 
