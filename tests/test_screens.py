@@ -139,7 +139,8 @@ def wait_until_rendered(page, document: str) -> None:
             f" .cell_output .jupyter-widgets').length >= {views}",
             timeout=20000,
         )
-    page.wait_for_load_state("networkidle")
+    # Typeset maths and rendered widgets fetch their fonts last.
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     # The theme gives scrollable blocks their tab stops 300 ms after a layout change.
     page.wait_for_timeout(400)
 
@@ -206,7 +207,8 @@ def test_page_on_every_screen_in_both_modes(document, size, server, browser, rep
         # The theme's default mode follows the reader's system setting.
         page.emulate_media(color_scheme="dark")
         page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
-        page.wait_for_timeout(200)
+        # The theme fades some colours in: measure contrast once every transition has ended.
+        page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
         dark = run_axe(page)
         page.screenshot(path=str(report_folder / f"{name}-{size}-dark.png"), full_page=True)
         kind = page_kind(document)
