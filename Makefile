@@ -2,6 +2,8 @@
 #   make serve   build the book and serve it on http://127.0.0.1:8000
 #   make test    run every test: lint, unit/property/oracle tests, nbval, the -W build, the browser
 # Both set themselves up (virtual environment, installs, Chromium) and are safe to re-run.
+# And one for every edit:
+#   make check   lint and every test that needs no built site, no browser and no JupyterLab
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +13,7 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BOOK_BUILD := $(BIN)/jupyter-book build --all -W --keep-going .
 
-.PHONY: serve build test lint pytest notebooks chromium npm clean
+.PHONY: serve build test check lint pytest notebooks chromium npm clean
 
 serve: build
 	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -29,15 +31,24 @@ build: $(VENV)/.installed-book npm
 
 test: $(VENV)/.installed-test chromium lint build pytest
 
+check: lint
+	$(PYTEST) -m "not site and not pyodide and not jupyterlab" --junitxml=_build/pytest-check.xml
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# One pytest run, so its closing line counts everything: the library's tests, nbval on
-# every notebook in strict mode (stored outputs must equal fresh ones), and the browser
-# tests of the site that `build` just made.
+# pytest-xdist spreads the tests over the cores; --dist loadgroup keeps each group (a
+# notebook's nbval cells, the JupyterLab module: tests/conftest.py) on one worker. The closing
+# line counts everything, and benchmarks/test_suite.py reads the JUnit report for its table.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup \
+	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+
+# One pytest run: the library's tests, nbval on every notebook in strict mode (stored outputs
+# must equal fresh ones), and the browser tests of the site that `build` just made.
 pytest: $(VENV)/.installed-test
-	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+	$(PYTEST) --junitxml=_build/pytest-test.xml
 
 # After editing a chapter: re-execute the notebooks (on any CPU: see README.md).
 notebooks: $(VENV)/.installed-book

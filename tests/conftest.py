@@ -2,7 +2,10 @@
 
 - hypothesis runs are derandomized, so CI never meets an example no one has seen;
 - ``problem_4_5_3``, the network and minibatch most unit tests of the studies share;
-- one server of the built site and one Chromium for all the browser tests.
+- one server of the built site and one Chromium per test process for the browser tests;
+- the markers that split the suite into tiers (``make check`` runs what needs none of them)
+  and the groups that keep what shares a fixture on one pytest-xdist worker;
+- ``--screenshots``: keep screenshots of what the browser tests saw, for people to look at.
 """
 
 import numpy as np
@@ -44,3 +47,44 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="save screenshots of every page, size and mode, of JupyterLab and of the live "
+        "widgets in tests/screenshots/ (for people to look at: no assertion reads them)",
+    )
+
+
+@pytest.fixture(scope="session")
+def screenshots(request) -> bool:
+    """Whether this run keeps screenshots (``--screenshots``)."""
+    return request.config.getoption("--screenshots")
+
+
+# What a test needs besides Python, read from the fixtures it uses (directly or through
+# others), and so which tier runs it: ``make check`` deselects all three markers.
+NEEDS = {
+    "server": "site",
+    "lite_built": "site",
+    "live_context": "pyodide",
+    "withholding_context": "pyodide",
+    "live_widget": "pyodide",
+    "jupyterlab": "jupyterlab",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in NEEDS.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        if item.get_closest_marker("pyodide") or item.get_closest_marker("jupyterlab"):
+            item.add_marker("site")
+        # nbval runs a notebook's cells in order in one kernel: they stay on one worker.
+        if type(item).__module__.startswith("nbval"):
+            item.add_marker(pytest.mark.xdist_group(f"nbval-{item.path.name}"))

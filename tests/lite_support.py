@@ -41,20 +41,19 @@ NOTEBOOK_STATE = """() => {
 
 
 def record_requests(context, server: str) -> list[str]:
-    """Abort and list every request of ``context`` (pages and their workers) to another host
-    than ``server``; service workers must be blocked on the context, or they would bypass it."""
+    """List every request of ``context`` (its pages and their workers) to another host than
+    ``server``. The requests are watched, not routed: Playwright turns the HTTP cache off on a
+    routed context, and every live start would then fetch the whole runtime again. Nothing
+    outside answers here anyway; the list is what a test asserts empty. Service workers must
+    be blocked on the context (``service_workers="block"``), or they would fetch unseen."""
     local = urlparse(server).netloc
     outside: list[str] = []
 
-    def route(request_route):
-        url = request_route.request.url
-        if urlparse(url).netloc not in (local, ""):
-            outside.append(url)
-            request_route.abort()
-        else:
-            request_route.continue_()
+    def watch(request):
+        if urlparse(request.url).netloc not in (local, ""):
+            outside.append(request.url)
 
-    context.route("**/*", route)
+    context.on("request", watch)
     return outside
 
 
@@ -63,11 +62,20 @@ def open_notebook(page, server: str, name: str) -> None:
     page.wait_for_function(f"() => ({NOTEBOOK_STATE})() !== null", timeout=60_000)
 
 
+# Whether the open notebook is done: every code cell ran, or one failed, or the kernel died.
+NOTEBOOK_DONE = f"""() => {{
+  const state = ({NOTEBOOK_STATE})();
+  return state.cells.every((cell) => cell.count !== null)
+    || state.cells.some((cell) => cell.errors.length) || state.kernel === "dead";
+}}"""
+FIRST_CELL_RAN = f"() => ({NOTEBOOK_STATE})().cells[0]?.count != null"
+
+
 def run_all(page, limit_s: float = 300) -> dict:
     """Run every cell of the open notebook; wait until each code cell has run, or one failed.
 
     Returns the final state and when (seconds after the call) the first code cell and the
-    whole notebook finished.
+    whole notebook finished. Past ``limit_s`` Playwright's wait fails, saying so.
     """
     started = time.perf_counter()
     page.wait_for_function(
@@ -76,20 +84,15 @@ def run_all(page, limit_s: float = 300) -> dict:
         timeout=60_000,
     )
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    first = None
-    while True:
-        state = page.evaluate(NOTEBOOK_STATE)
-        elapsed = time.perf_counter() - started
-        counts = [cell["count"] for cell in state["cells"]]
-        if first is None and counts and counts[0] is not None:
-            first = elapsed
-        failed = any(cell["errors"] for cell in state["cells"])
-        if failed or all(count is not None for count in counts) or state["kernel"] == "dead":
-            break
-        if elapsed > limit_s:
-            break
-        page.wait_for_timeout(250)
-    return {"state": state, "first_cell_s": first, "all_cells_s": elapsed}
+    page.wait_for_function(
+        f"() => ({FIRST_CELL_RAN})() || ({NOTEBOOK_DONE})()",
+        timeout=limit_s * 1000,
+        polling=100,
+    )
+    first = time.perf_counter() - started
+    page.wait_for_function(NOTEBOOK_DONE, timeout=limit_s * 1000, polling=100)
+    state = page.evaluate(NOTEBOOK_STATE)
+    return {"state": state, "first_cell_s": first, "all_cells_s": time.perf_counter() - started}
 
 
 # The text of each rendered Markdown cell, with its maths removed (KaTeX keeps the TeX source

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 import hashlib
 import io
 import os
@@ -16,6 +17,7 @@ import subprocess
 import tarfile
 import tempfile
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,6 +35,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Icons a reader meets in the header bar, the sidebars and the page footer at 1280 px.
+ICONS = [
+    "fa-bars",
+    "fa-download",
+    "fa-expand",
+    "fa-circle-half-stroke",
+    "fa-magnifying-glass",
+    "fa-list",
+    "fa-angle-right",
+]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -45,6 +57,11 @@ def toc_pages() -> list[str]:
     from reading_order import reading_order
 
     return reading_order(ROOT)
+
+
+def page_html(document: str) -> str:
+    """The built HTML of ``document`` (a page of _toc.yml, without suffix)."""
+    return (SITE / f"{document}.html").read_text()
 
 
 def unavailable(reason: str):
@@ -106,3 +123,58 @@ def axe_script() -> str:
         raise AssertionError(f"axe-core {AXE_VERSION}: the tarball's checksum is not npm's")
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         return archive.extractfile("package/axe.min.js").read().decode()
+
+
+def open_page(browser, url: str, *, viewport=(1280, 800), weigh: bool = False):
+    """A new browser context showing ``url``, loaded to its ``load`` event: (context, page,
+    response, seen). ``seen`` records every request, every failed one (an HTTP error or no
+    answer), what the page logged as an error and, with ``weigh``, each response's size raw
+    and gzip-compressed (level 6, as a web server would send it). The caller closes the
+    context. Never ``networkidle``: it waits 500 ms after the last request on every load; a
+    test waits for what it needs (``wait_for_network``, a rendered element)."""
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    seen: dict = {"requests": [], "failed": [], "errors": [], "pending": set(), "transfer": {}}
+
+    def requested(request):
+        seen["requests"].append(request.url)
+        seen["pending"].add(request)
+
+    def failed(request):
+        seen["failed"].append(request.url)
+        seen["pending"].discard(request)
+
+    def responded(response):
+        if response.status >= 400:
+            seen["failed"].append(f"{response.status} {response.url}")
+        if weigh:
+            try:
+                body = response.body()
+            except Exception:  # a redirect or an aborted request has no body to weigh
+                return
+            seen["transfer"][response.url] = (len(body), len(gzip.compress(body, 6)))
+
+    page.on("request", requested)
+    page.on("requestfailed", failed)
+    page.on("requestfinished", lambda request: seen["pending"].discard(request))
+    page.on("response", responded)
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+    try:
+        response = page.goto(url)
+    except Exception:
+        context.close()
+        raise
+    return context, page, response, seen
+
+
+def wait_for_network(page, seen: dict, timeout_s: float = 20.0) -> None:
+    """Until no request of the page is in flight; fails, naming them, after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while seen["pending"]:
+        if time.monotonic() > deadline:
+            urls = sorted(request.url for request in seen["pending"])
+            raise AssertionError(f"requests still in flight after {timeout_s:.0f} s: {urls}")
+        # Playwright delivers the page's events while the driver is waiting.
+        page.wait_for_timeout(25)

@@ -29,6 +29,8 @@ from site_support import SCREENSHOTS, SITE, toc_pages, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [page for page in toc_pages() if (ROOT / f"{page}.ipynb").exists()]
+# One JupyterLab server and one app for the whole module: its tests share a pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("jupyterlab")
 
 # What JupyterLab must not do while it is tested: window the notebook (cells outside the
 # viewport would not be rendered, so not checked), keep a kernel when its tab closes, or ask
@@ -115,18 +117,29 @@ def jupyterlab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lab_context(jupyterlab, browser):
+def lab(jupyterlab, browser):
+    """One JupyterLab app in Chromium (no saved workspace), which opens the notebooks in
+    turn: (its page, the requests it made to other hosts)."""
     url, _ = jupyterlab
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     outside = record_requests(context, url)
-    yield context, outside
+    page = context.new_page()
+    page.goto(f"{url}/lab?reset")
+    page.wait_for_function("() => window.jupyterapp", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+    yield page, outside
     context.close()
 
 
-def open_in_jupyterlab(context, url: str, name: str):
-    """A fresh JupyterLab (no saved workspace) showing ``name``, every Markdown cell rendered."""
-    page = context.new_page()
-    page.goto(f"{url}/lab/tree/{name}?reset")
+def open_in_jupyterlab(page, name: str):
+    """Close what the app shows, open ``name`` and wait until every Markdown cell of it is
+    rendered and its links resolved. The app then shows only this notebook, so what the
+    tests read from the page is this notebook's."""
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')")
+    page.evaluate(
+        "name => window.jupyterapp.commands.execute('docmanager:open', {path: name})", name
+    )
     markdown = sum(
         cell["cell_type"] == "markdown"
         for cell in json.loads((ROOT / "book" / name).read_text())["cells"]
@@ -136,7 +149,6 @@ def open_in_jupyterlab(context, url: str, name: str):
         timeout=60_000,
     )
     page.wait_for_function(LINKS_RESOLVED, timeout=30_000)
-    return page
 
 
 # Each display equation as jupyterlab-myst shows it: its number and its TeX.
@@ -172,19 +184,17 @@ def site_equations(page: str) -> list[tuple[str | None, str]]:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab, lab_context):
+def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab, lab, screenshots):
     url, book = jupyterlab
-    context, outside = lab_context
+    tab, outside = lab
     name = f"{Path(page).name}.ipynb"
-    tab = open_in_jupyterlab(context, url, name)
-    try:
-        cells = tab.evaluate(RENDERED)
+    open_in_jupyterlab(tab, name)
+    cells = tab.evaluate(RENDERED)
+    if screenshots:
         SCREENSHOTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / f"jupyterlab-{Path(page).name}.png"))
-        ids = set(tab.evaluate(IDS))
-        equations = tab.evaluate(LAB_EQUATIONS)
-    finally:
-        tab.close()
+    ids = set(tab.evaluate(IDS))
+    equations = tab.evaluate(LAB_EQUATIONS)
     # One number names one equation: JupyterLab numbers every display, and the site every
     # labelled one, which is every one (test_notebooks.py), from (1) on each page.
     site = site_equations(page)
@@ -193,30 +203,23 @@ def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab,
     problems, sections = markdown_problems(cells, ids, f"{url}/files/", book)
     assert problems == [], f"{name}:\n" + "\n".join(problems)
     for target, wanted in sections.items():
-        tab = open_in_jupyterlab(context, url, target)
-        try:
-            missing = wanted - set(tab.evaluate(IDS))
-        finally:
-            tab.close()
+        open_in_jupyterlab(tab, target)
+        missing = wanted - set(tab.evaluate(IDS))
         assert not missing, f"{name} links to sections {missing} that {target} does not have"
     assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
 
 
-def test_a_link_to_another_chapter_opens_it_in_jupyterlab(jupyterlab, lab_context):
-    url, _ = jupyterlab
-    context, outside = lab_context
-    tab = open_in_jupyterlab(context, url, "layouts.ipynb")
-    try:
-        tab.locator(".jp-MarkdownCell .myst a[href*='/files/backward.ipynb']").first.click()
-        tab.wait_for_function(
-            "() => window.jupyterapp.shell.currentWidget.context.path === 'backward.ipynb'",
-            timeout=30_000,
-        )
-        tab.wait_for_function(
-            "() => window.jupyterapp.shell.currentWidget.node"
-            ".querySelectorAll('.jp-MarkdownCell .myst').length > 0",
-            timeout=60_000,
-        )
-    finally:
-        tab.close()
+def test_a_link_to_another_chapter_opens_it_in_jupyterlab(lab):
+    tab, outside = lab
+    open_in_jupyterlab(tab, "layouts.ipynb")
+    tab.locator(".jp-MarkdownCell .myst a[href*='/files/backward.ipynb']").first.click()
+    tab.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.context.path === 'backward.ipynb'",
+        timeout=30_000,
+    )
+    tab.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.node"
+        ".querySelectorAll('.jp-MarkdownCell .myst').length > 0",
+        timeout=60_000,
+    )
     assert outside == []

@@ -328,7 +328,10 @@ def test_a_snapshot_cannot_be_changed_by_mouse_or_keyboard(chapter, live_context
             )
             assert not inside
             page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(300)
+        # Whatever the presses could change is drawn by the second frame after them.
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         after = [snapshots.nth(i).inner_html() for i in range(snapshots.count())]
         assert after == before
         assert outside == []
@@ -344,44 +347,6 @@ def make_live(page):
     assert "Live" in panel.locator(".matgrad-live-status").inner_text()
     assert page.locator(".matgrad-snapshot").first.is_hidden()
     return panel, page.frame_locator(".matgrad-live-frame").first
-
-
-def test_a_live_gradient_checker_recomputes_and_fails_a_wrong_formula(live_context, server):
-    context, outside = live_context
-    page = open_page_with_widgets(context, server, "book/questions")
-    try:
-        panel, frame = make_live(page)
-        verdict = frame.locator(".widget-html", has_text="max relative error").first
-        assert verdict.inner_text().startswith("PASS:")
-        formula = frame.get_by_label("formula", exact=True)  # the drop-down's own label
-        formula.select_option("h_g_transpose")
-        frame.locator(".widget-html", has_text=re.compile(r"^FAIL: max relative error")).wait_for()
-        SCREENSHOTS.mkdir(exist_ok=True)
-        panel.screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
-        formula.select_option(CORRECT)
-        frame.locator(".widget-html", has_text=re.compile(r"^PASS: max relative error")).wait_for()
-        assert outside == []
-    finally:
-        page.close()
-
-
-def test_a_live_backward_stepper_steps_on_a_click(live_context, server):
-    # A real mouse click (Playwright's): a click that lands while the page scrolls is lost.
-    context, outside = live_context
-    page = open_page_with_widgets(context, server, "book/backward")
-    try:
-        panel, frame = make_live(page)
-        summary = frame.locator(".widget-html", has_text="computed").first
-        assert summary.inner_text().startswith("Line 1 computed")
-        frame.locator("button", has_text="next ▶").click()
-        frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
-        frame.locator("button", has_text="next ▶").click()
-        frame.locator(".widget-html", has_text="Line 4 with k = 2").first.wait_for(timeout=30_000)
-        SCREENSHOTS.mkdir(exist_ok=True)
-        panel.screenshot(path=str(SCREENSHOTS / "live-backward-stepper.png"))
-        assert outside == []
-    finally:
-        page.close()
 
 
 # As tests/test_screens.py runs axe-core on the pages: WCAG 2.2 AA and best practice.
@@ -425,17 +390,75 @@ def tab_into_widget(frame, page):
     return frame.evaluate(FOCUSED)
 
 
+def check_the_gradient_checker(page, frame, panel, screenshots):
+    """The gradient checker recomputes: a wrong formula FAILs, the right one PASSes again."""
+    verdict = frame.locator(".widget-html", has_text="max relative error").first
+    assert verdict.inner_text().startswith("PASS:")
+    formula = frame.get_by_label("formula", exact=True)  # the drop-down's own label
+    formula.select_option("h_g_transpose")
+    frame.locator(".widget-html", has_text=re.compile(r"^FAIL: max relative error")).wait_for()
+    if screenshots:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        panel.screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
+    formula.select_option(CORRECT)
+    frame.locator(".widget-html", has_text=re.compile(r"^PASS: max relative error")).wait_for()
+
+
+def check_the_backward_stepper(page, frame, panel, screenshots):
+    """The backward stepper steps on real mouse clicks (Playwright's: a click that lands
+    while the page scrolls is lost), back and forth; then its buttons answer the keyboard's
+    Space and Enter (the REPL is a JupyterLab console, which would take an Enter for its
+    hidden prompt: book/_vendor/live-widgets.js gives it to the button)."""
+    line = frame.locator(".widget-html", has_text="computed").first
+    assert line.inner_text().startswith("Line 1 computed")
+    frame.locator("button", has_text="next ▶").click()
+    frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+    frame.locator("button", has_text="next ▶").click()
+    frame.locator(".widget-html", has_text="Line 4 with k = 2").first.wait_for(timeout=30_000)
+    if screenshots:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        panel.screenshot(path=str(SCREENSHOTS / "live-backward-stepper.png"))
+    for _ in range(2):
+        frame.locator("button", has_text="◀ previous").click()
+    frame.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
+    # The keyboard alone, by Tab from just before the widget: "◀ previous", then "next ▶".
+    focused = tab_into_widget(frame, page)
+    assert focused["inWidget"] and focused["text"] == "◀ previous", focused
+    page.keyboard.press("Tab")
+    assert frame.evaluate(FOCUSED)["text"] == "next ▶"
+    page.keyboard.press("Space")
+    frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")  # ◀ previous
+    frame.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # next ▶
+    frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+
+
+# What each widget page's first widget must do once live, besides what every live widget does.
+WIDGET_BEHAVIOUR = {
+    "book/questions": check_the_gradient_checker,
+    "book/backward": check_the_backward_stepper,
+}
+
+
 @pytest.mark.parametrize("chapter", widget_pages())
-def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_context, server):
-    """axe-core in the REPL's frame, on the widget's output: no serious or critical
-    violation, every slider's handle named by its label. Then the keyboard alone: Tab
-    reaches the widget's first slider and drop-down, and ArrowRight on the one, ArrowDown on
-    the other, change what the widget shows."""
+def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
+    chapter, live_context, server, screenshots
+):
+    """One live start per widget page serves every check of its live widget. First what
+    that widget does (WIDGET_BEHAVIOUR). Then axe-core in the REPL's frame, on the widget's
+    output: no serious or critical violation, every slider's handle named by its label.
+    Then the keyboard alone: Tab reaches the widget's first slider and drop-down, and
+    ArrowRight on the one, ArrowDown on the other, change what the widget shows."""
     context, outside = live_context
     page = open_page_with_widgets(context, server, chapter)
     try:
-        make_live(page)
+        panel, _ = make_live(page)
         frame = live_frame(page)
+        if chapter in WIDGET_BEHAVIOUR:
+            WIDGET_BEHAVIOUR[chapter](page, frame, panel, screenshots)
         frame.add_script_tag(content=axe_script())
         violations = frame.evaluate(
             """tags => axe.run(document.querySelector('.jp-OutputArea-output .jupyter-widgets'),
@@ -484,39 +507,6 @@ def test_a_live_widget_passes_axe_and_works_from_the_keyboard(chapter, live_cont
         page.close()
 
 
-def _tab_to_the_next_button(page):
-    """The backward stepper live, and the keyboard on its "next ▶" button, by Tab alone."""
-    make_live(page)
-    frame = live_frame(page)
-    summary = frame.locator(".widget-html", has_text="computed").first
-    assert summary.inner_text().startswith("Line 1 computed")
-    focused = tab_into_widget(frame, page)
-    assert focused["inWidget"] and focused["text"] == "◀ previous", focused
-    page.keyboard.press("Tab")
-    assert frame.evaluate(FOCUSED)["text"] == "next ▶"
-    return frame
-
-
-def test_the_live_backward_steppers_buttons_answer_space_and_enter(live_context, server):
-    context, outside = live_context
-    page = open_page_with_widgets(context, server, "book/backward")
-    try:
-        frame = _tab_to_the_next_button(page)
-        page.keyboard.press("Space")
-        frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
-        page.keyboard.press("Shift+Tab")
-        page.keyboard.press("Space")  # ◀ previous
-        frame.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
-        # Enter too: the REPL is a JupyterLab console, which would take it for its hidden
-        # prompt (book/_vendor/live-widgets.js gives it to the button).
-        page.keyboard.press("Tab")
-        page.keyboard.press("Enter")  # next ▶
-        frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
-        assert outside == []
-    finally:
-        page.close()
-
-
 @pytest.fixture
 def withholding_context(lite_built, server, browser):
     """A fresh context whose requests for the given files get 404 (the kernel's worker too)."""
@@ -527,7 +517,6 @@ def withholding_context(lite_built, server, browser):
             viewport={"width": 1280, "height": 900}, service_workers="block"
         )
         outside = record_requests(context, server)
-        # Registered last, so matched first.
         context.route(pattern, lambda route: route.fulfill(status=404, body=""))
         contexts.append(context)
         return context, outside

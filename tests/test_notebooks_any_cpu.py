@@ -19,7 +19,6 @@ import os
 import platform
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -158,26 +157,12 @@ def nbval(level: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def nbval_runs(native) -> dict[tuple[str, int], subprocess.CompletedProcess]:
-    """Every (level, run) of nbval, two at a time: each keeps one core busy (its kernel
-    and pytest take turns), so two in parallel take about as long as one."""
-    jobs = [
-        (level, run)
-        for level in LEVELS
-        if native["cpu"].get(LEVELS[level][3])
-        for run in range(1, RUNS + 1)
-    ]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda job: nbval(job[0]), jobs)
-        return dict(zip(jobs, results, strict=True))
-
-
 @pytest.mark.parametrize("run", range(1, RUNS + 1))
 @pytest.mark.parametrize("level", LEVELS)
-def test_stored_outputs_hold_under_forced_cpu_kernels(level, run, native, nbval_runs):
+def test_stored_outputs_hold_under_forced_cpu_kernels(level, run, native):
+    # Each (level, run) is its own test, so pytest-xdist runs two at a time on two cores.
     skip_unless_runnable(level, native)
-    result = nbval_runs[level, run]
+    result = nbval(level)
     assert result.returncode == 0, (
         f"nbval failed under {level} (run {run}): a cell prints digits that depend on the "
         "CPU; print them as a bound (matgrad.noise_floor, ParameterCheck.error_text)\n"
