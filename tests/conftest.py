@@ -3,8 +3,7 @@
 - hypothesis runs are derandomized, so CI never meets an example no one has seen;
 - ``problem_4_5_3``, the network and minibatch most unit tests of the studies share;
 - one server of the built site and one Chromium per test process for the browser tests;
-- the markers that split the suite into tiers (``make check`` runs what needs none of them)
-  and the groups that keep what shares a fixture on one pytest-xdist worker;
+- the markers that split the suite into tiers (``make check`` runs what needs none of them);
 - ``--screenshots``: keep screenshots of what the browser tests saw, for people to look at.
 """
 
@@ -76,15 +75,12 @@ NEEDS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        for fixture, marker in NEEDS.items():
-            if fixture in fixtures:
-                item.add_marker(marker)
-        if item.get_closest_marker("pyodide") or item.get_closest_marker("jupyterlab"):
-            item.add_marker("site")
-        # nbval runs a notebook's cells in order in one kernel: they stay on one worker.
-        if type(item).__module__.startswith("nbval"):
-            item.add_marker(pytest.mark.xdist_group(f"nbval-{item.path.name}"))
+def pytest_itemcollected(item):
+    # As each test is collected, so before any collection_modifyitems hook (pytest-xdist's
+    # reads the groups in its own, and -m deselects in pytest's).
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for fixture, marker in NEEDS.items():
+        if fixture in fixtures:
+            item.add_marker(marker)
+    if item.get_closest_marker("pyodide") or item.get_closest_marker("jupyterlab"):
+        item.add_marker("site")
