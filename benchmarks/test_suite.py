@@ -84,15 +84,14 @@ def main():
             after, before = tables[0][0].get(name, 0.0), tables[1][0].get(name, 0.0)
             row.append(f"{after / before:.2f}" if before else "new")
         rows.append(row)
-    total = ["total (sum over workers)"]
-    for seconds, counts, _ in tables:
+    total, wall = ["total (sum over workers)"], ["pytest wall time"]
+    for seconds, counts, run in tables:
         total += [sum(counts.values()), f"{sum(seconds.values()):.1f}"]
+        wall += ["", f"{run:.1f}"]
     if len(tables) == 2:
         total.append(f"{sum(tables[0][0].values()) / sum(tables[1][0].values()):.2f}")
-    wall = ["pytest wall time", ""]
-    for _, _, seconds in tables:
-        wall += [f"{seconds:.1f}", ""] if len(wall) > 2 else [f"{seconds:.1f}"]
-    rows += [total, wall + [""] * (len(headers) - len(wall))]
+        wall.append(f"{tables[0][2] / tables[1][2]:.2f}")
+    rows += [total, wall]
     print()
     print_table(headers, rows)
 
