@@ -12,6 +12,12 @@ HOST := 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BOOK_BUILD := $(BIN)/jupyter-book build --all -W --keep-going .
+# pytest-xdist spreads the tests over the cores (WORKERS=1 for one process); --dist loadgroup
+# keeps each group on one worker (a notebook's nbval cells: conftest.py; the JupyterLab tests).
+# benchmarks/test_suite.py reads the JUnit report each run leaves in _build/ for its table.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup \
+	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 .PHONY: serve build test check lint pytest notebooks chromium npm clean
 
@@ -31,19 +37,14 @@ build: $(VENV)/.installed-book npm
 
 test: $(VENV)/.installed-test chromium lint build pytest
 
+# The quick tier, for every edit: lint, then every test that needs no built site, no browser
+# and no JupyterLab (the markers come from the fixtures a test uses: tests/conftest.py).
 check: lint
 	$(PYTEST) -m "not site and not pyodide and not jupyterlab" --junitxml=_build/pytest-check.xml
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-
-# pytest-xdist spreads the tests over the cores; --dist loadgroup keeps each group (a
-# notebook's nbval cells, the JupyterLab module: tests/conftest.py) on one worker. The closing
-# line counts everything, and benchmarks/test_suite.py reads the JUnit report for its table.
-WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup \
-	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 # One pytest run: the library's tests, nbval on every notebook in strict mode (stored outputs
 # must equal fresh ones), and the browser tests of the site that `build` just made.

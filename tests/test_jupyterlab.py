@@ -131,6 +131,11 @@ def lab(jupyterlab, browser):
     context.close()
 
 
+# The element ids of each notebook as JupyterLab rendered it, read once per test process: the
+# sections another notebook's links may open.
+SECTIONS: dict[str, set[str]] = {}
+
+
 def open_in_jupyterlab(page, name: str):
     """Close what the app shows, open ``name`` and wait until every Markdown cell of it is
     rendered and its links resolved. The app then shows only this notebook, so what the
@@ -202,9 +207,12 @@ def test_a_page_in_jupyterlab_is_typeset_and_its_links_resolve(page, jupyterlab,
     assert [same_tex(tex or "") for _, tex in equations] == [same_tex(tex) for _, tex in site]
     problems, sections = markdown_problems(cells, ids, f"{url}/files/", book)
     assert problems == [], f"{name}:\n" + "\n".join(problems)
+    SECTIONS[name] = ids
     for target, wanted in sections.items():
-        open_in_jupyterlab(tab, target)
-        missing = wanted - set(tab.evaluate(IDS))
+        if target not in SECTIONS:
+            open_in_jupyterlab(tab, target)
+            SECTIONS[target] = set(tab.evaluate(IDS))
+        missing = wanted - SECTIONS[target]
         assert not missing, f"{name} links to sections {missing} that {target} does not have"
     assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
 
