@@ -1,0 +1,90 @@
+"""The Python side of the live widgets on a static page (book/_vendor/live-worker.js).
+
+Runs inside Pyodide in the page's Web Worker, with no kernel: ipywidgets' models talk to the
+page's own widget manager through this module instead of a Jupyter kernel's comm channel.
+
+* :class:`PageComm` is what ``comm.create_comm`` returns here (the ``comm`` package's hook
+  for a comm implementation, comm 0.2): each message a widget publishes goes to the worker's
+  ``post`` as JSON text and a list of binary buffers, with the id of the page's message
+  being handled (the widget manager matches an ``echo_update`` to the change that caused it).
+* :func:`deliver` hands a message from the page to its comm, as a kernel would.
+* :func:`run_cell` runs a widget's cell as the REPL would (its last line is the value) and
+  returns the id of the widget's model, which the page then displays.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+
+# The book's figures are drawn by Agg into PNGs (matgrad.book.figures); no browser backend.
+os.environ.setdefault("MPLBACKEND", "Agg")
+# A fresh Python builds matplotlib's font cache on first use and says so on stderr, which
+# would read like a fault; it is expected here.
+logging.getLogger("matplotlib.font_manager").setLevel("ERROR")
+
+import comm  # noqa: E402  (after the environment above)
+from comm.base_comm import BaseComm  # noqa: E402
+
+post = None  # set by the worker: post(message_json, buffers) sends a message to the page
+_parent: str | None = None  # the id of the page's message being handled, if any
+
+
+class PageComm(BaseComm):
+    """A comm whose other end is the page's widget manager, reached through ``post``."""
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        message = {
+            "msg_type": msg_type,
+            "comm_id": self.comm_id,
+            "data": data or {},
+            "metadata": metadata or {},
+            "parent": _parent,
+            **keys,  # comm_open's target_name and target_module
+        }
+        post(json.dumps(message, allow_nan=False), [bytes(buffer) for buffer in buffers or []])
+
+
+comm.create_comm = PageComm
+
+
+def _as_bytes(buffer) -> bytes:
+    """A buffer from the page (a Uint8Array, whose Pyodide proxy has ``to_bytes``) as bytes."""
+    return buffer.to_bytes() if hasattr(buffer, "to_bytes") else bytes(buffer)
+
+
+def deliver(comm_id: str, text: str, buffers, msg_id: str) -> None:
+    """Hand the page's message ``msg_id`` (JSON ``text`` and binary ``buffers``) to its comm."""
+    global _parent
+    target = comm.get_comm_manager().get_comm(comm_id)
+    if target is None:  # closed meanwhile: nothing is listening
+        return
+    message = {
+        "header": {"msg_id": msg_id, "msg_type": "comm_msg"},
+        "parent_header": {},
+        "metadata": {},
+        "content": {"comm_id": comm_id, "data": json.loads(text)},
+        "buffers": [memoryview(_as_bytes(buffer)) for buffer in buffers],
+    }
+    _parent = msg_id
+    try:
+        target.handle_msg(message)
+    finally:
+        _parent = None
+
+
+def run_cell(code: str) -> str:
+    """Run ``code`` in a fresh namespace; its last line must be a widget: its model's id."""
+    tree = ast.parse(code, "<widget cell>")
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    namespace = {"__name__": "__main__"}
+    exec(compile(tree, "<widget cell>", "exec"), namespace)
+    value = None
+    if last is not None:
+        value = eval(compile(ast.Expression(last.value), "<widget cell>", "eval"), namespace)
+    model_id = getattr(value, "model_id", None)
+    if not isinstance(model_id, str):
+        raise TypeError(f"the widget's cell gave {type(value).__name__}, not a widget")
+    return model_id
