@@ -23,7 +23,7 @@ This is the one place where the live copy differs from the notebooks in ``book/`
   every widget on the page, runs the widget's cell, and the page's widget manager draws it.
   No kernel, no JupyterLite app and no package resolution: the worker loads exactly the files
   that ``_static/live-runtime.json`` lists (:func:`live_manifest`: Pyodide's core, numpy,
-  matplotlib and IPython with what they depend on, the site's wheels of matgrad, ipywidgets
+  matplotlib and traitlets with what they depend on, the site's wheels of matgrad, ipywidgets
   and comm, and the bridge between ipywidgets and the page, book/_vendor/live_bridge.py),
   each with the size the page counts its progress in and the sha256 the worker checks;
 * the widget manager that draws the snapshots is taken out of the page's head
@@ -63,10 +63,11 @@ INSTALL = '%pip install -q "matgrad[widgets]"'
 # What a widget cell may assume when it runs live (tests/test_live.py runs every one so).
 WIDGET_PRELUDE = "from matgrad.book import widgets"
 # What the in-page live widgets load (live_manifest): Pyodide's core files (pyodide.js itself
-# is loaded as a script), the runtime's packages with everything they depend on in its lock
-# (ipywidgets imports IPython), the site's own wheels, and the bridge to the page.
+# is loaded as a script), the runtime's packages with everything they depend on in its lock,
+# the site's own wheels, and the bridge to the page. Not IPython: ipywidgets imports only
+# three names from it, which live_bridge.py provides (IPython's import took 2-3 s).
 LIVE_CORE = ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-LIVE_PACKAGES = ("numpy", "matplotlib", "ipython")
+LIVE_PACKAGES = ("numpy", "matplotlib", "traitlets")
 LIVE_WHEELS = ("matgrad", "ipywidgets", "comm")
 LIVE_BRIDGE = "live_bridge.py"  # in book/_vendor, served from _static
 LIVE_MANIFEST = "live-runtime.json"  # in _static

@@ -131,7 +131,7 @@
 
   function Runtime() {
     var self = this;
-    this.startedAt = Date.now();
+    this.startedAt = Date.now(); // about when the worker's clock starts
     this.lastProgressAt = this.startedAt;
     this.progress = { stage: "downloading", received: 0, total: 0, files: [] };
     this.failure = null;
@@ -303,14 +303,15 @@
     var progress = this.progress;
     var stage = progress.stage.split(" ")[0];
     var downloading = progress.total && progress.received < progress.total;
-    var sentence = downloading ? STAGES.downloading : STAGES[stage] || STAGES.starting;
+    var sentence = STAGES[stage] || STAGES.starting;
     if (stage === "importing") sentence = "Importing " + progress.stage.slice(10) + "…";
     if (panel.dataset.said !== sentence) {
       panel.dataset.said = sentence; // the status is a live region: said once per stage
       say(panel, sentence + STILL_SAVED);
     }
     var seconds = Math.round((Date.now() - Number(panel.dataset.pressedAt)) / 1000);
-    var bytes = progress.total
+    // Python starts while the last packages still arrive: their bytes, as long as they do.
+    var bytes = downloading
       ? megabytes(progress.received) + " of " + megabytes(progress.total) + " MB · "
       : "";
     showProgress(panel, bytes + seconds + " s");
@@ -433,16 +434,26 @@
         }
       }, 250),
     );
+    var ranAt = null;
     python
       .run(panel.dataset.code)
       .then(function (modelId) {
+        ranAt = Date.now();
         return reveal(panel, python, modelId);
       })
       .then(
         function () {
           window.clearInterval(Number(panel.dataset.timer));
           python.panels.splice(python.panels.indexOf(panel), 1);
-          var seconds = (Date.now() - Number(panel.dataset.pressedAt)) / 1000;
+          var pressed = Number(panel.dataset.pressedAt);
+          var seconds = (Date.now() - pressed) / 1000;
+          // When each stage began, in ms from the press (benchmarks/live_book.py reads it);
+          // a stage before the press (a start on intent) is negative.
+          var timeline = (python.progress.timeline || []).map(function (mark) {
+            return [mark[0], python.startedAt + mark[1] - pressed];
+          });
+          timeline.push(["cell ran", ranAt - pressed], ["live", Date.now() - pressed]);
+          panel.dataset.timeline = JSON.stringify(timeline);
           showProgress(panel, "");
           panel.classList.add("matgrad-is-live");
           say(

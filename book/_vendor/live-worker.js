@@ -3,7 +3,7 @@
  *
  * No kernel and no package resolution: the worker loads the runtime files that the build
  * listed in _static/live-runtime.json (book/_ext/live_notebooks.py: Pyodide's core, the
- * wheels of numpy, matplotlib and IPython from the site's runtime, and the site's own wheels
+ * wheels of numpy, matplotlib and traitlets from the site's runtime, and the site's own wheels
  * of matgrad, ipywidgets and comm), each checked against the sha256 the build recorded, then
  * live_bridge.py, which connects ipywidgets' comms to the page's widget manager.
  *
@@ -46,11 +46,16 @@ function report(force) {
     received: received,
     total: total,
     files: active,
+    timeline: timeline,
   });
 }
 
+var started = performance.now();
+var timeline = []; // [stage, ms since the worker started]: what the benchmark reads
+
 function setStage(name) {
   stage = name;
+  timeline.push([name, Math.round(performance.now() - started)]);
   report(true);
 }
 
@@ -85,7 +90,8 @@ async function readCounted(file, response) {
     length += chunk.value.length;
     file.received += chunk.value.length;
     received += chunk.value.length;
-    report(false);
+    if (received === total) timeline.push(["downloaded", Math.round(performance.now() - started)]);
+    report(received === total);
   }
   return bytes.subarray(0, length);
 }
@@ -133,7 +139,9 @@ function load(url) {
 // global fetch (Pyodide 0.27.7's loadBinaryFile and loadPackage): a runtime file is answered
 // with the checked bytes above; anything else goes to the network as it would.
 self.fetch = function (input, init) {
-  var url = new URL(typeof input === "string" ? input : input.url, self.location.href).href;
+  // Pyodide passes URL objects (loadBinaryFile), strings or Requests.
+  var url = new URL(input instanceof Request ? input.url : String(input), self.location.href)
+    .href;
   if (!files[url]) return plainFetch(input, init);
   return load(url).then(function (bytes) {
     var wasm = /\.wasm$/.test(url);
@@ -210,7 +218,7 @@ async function start(manifest, base) {
   var bridge = await load(new URL(manifest.bridge, base).href);
   pyodide.FS.writeFile("/home/pyodide/live_bridge.py", bridge);
   // Each import is a step of its own, so that the page sees the start move.
-  var imports = ["live_bridge", "numpy", "matplotlib", "IPython", "ipywidgets"].concat(
+  var imports = ["live_bridge", "numpy", "matplotlib", "ipywidgets"].concat(
     manifest.imports,
   );
   for (var i = 0; i < imports.length; i++) {

@@ -18,12 +18,47 @@ import ast
 import json
 import logging
 import os
+import sys
+import types
 
 # The book's figures are drawn by Agg into PNGs (matgrad.book.figures); no browser backend.
 os.environ.setdefault("MPLBACKEND", "Agg")
 # A fresh Python builds matplotlib's font cache on first use and says so on stderr, which
 # would read like a fault; it is expected here.
 logging.getLogger("matplotlib.font_manager").setLevel("ERROR")
+
+
+def _stand_in_for_ipython() -> None:
+    """Modules that stand in for IPython in this worker (there is no IPython shell here).
+
+    ipywidgets 8.1.9 imports three things from IPython: ``get_ipython`` (None where there is
+    no shell, as here), ``display`` and ``clear_output`` (for its Output widget and
+    ``interact``, which the book's widgets do not use) and ``InteractiveShell`` (imported by
+    the Output widget's module, not used by it at import). IPython 8.23 itself imports its
+    terminal (prompt_toolkit, pygments): 2 to 3 s of the start in Pyodide, and 3 MB to
+    download. Anything that would need a real shell says so instead of doing nothing."""
+
+    def no_output_area(*args, **kwargs):
+        raise RuntimeError("a live widget on a page has no output area to display into")
+
+    class InteractiveShell:
+        """IPython's shell: never created here."""
+
+    modules = {
+        name: types.ModuleType(name)
+        for name in ("IPython", "IPython.display", "IPython.core", "IPython.core.interactiveshell")
+    }
+    modules["IPython"].get_ipython = lambda: None
+    modules["IPython"].display = modules["IPython.display"]
+    modules["IPython"].core = modules["IPython.core"]
+    modules["IPython.display"].display = no_output_area
+    modules["IPython.display"].clear_output = no_output_area
+    modules["IPython.core"].interactiveshell = modules["IPython.core.interactiveshell"]
+    modules["IPython.core.interactiveshell"].InteractiveShell = InteractiveShell
+    sys.modules.update(modules)
+
+
+_stand_in_for_ipython()
 
 import comm  # noqa: E402  (after the environment above)
 from comm.base_comm import BaseComm  # noqa: E402
