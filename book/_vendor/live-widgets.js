@@ -39,6 +39,7 @@
     starting: "Starting Python in your browser (Pyodide)…",
     unpacking: "Unpacking numpy, matplotlib and the widget's packages…",
     importing: "Importing the widget's modules…",
+    restoring: "Restoring what an earlier start compiled…",
     ready: "Running the widget's cell…",
   };
 
@@ -205,6 +206,9 @@
       });
     } else if (message.type === "failed") {
       this.fail(message.reason);
+    } else if (message.type === "kept") {
+      // The next start in this browser can reuse this one's bytecode (benchmarks wait for it).
+      document.documentElement.dataset.matgradWarmStartKept = String(message.bytes);
     }
   };
 
@@ -293,6 +297,7 @@
       downloading: "asking the site for Python",
       starting: "starting Python",
       unpacking: "unpacking the packages",
+      restoring: "restoring an earlier start's bytecode",
       ready: "running the widget's cell",
     };
     return words[progress.stage] || progress.stage; // "importing matplotlib"

@@ -16,7 +16,8 @@
  * Messages from the page: {type: "start", manifest}, {type: "run", id, code},
  * {type: "comm_msg", comm_id, text, buffers, msg_id}. To the page: {type: "progress", ...},
  * {type: "ready"}, {type: "comm", text, buffers}, {type: "idle", msg_id},
- * {type: "ran", id, model_id}, {type: "failed", id?, reason}.
+ * {type: "ran", id, model_id}, {type: "failed", id?, reason}, {type: "kept", bytes} (the
+ * warm start is stored).
  */
 "use strict";
 
@@ -30,6 +31,29 @@ var pyodide = null;
 var ready = null;
 var lastReport = 0;
 var failed = false;
+var warmKey = null; // where this build's warm start is kept in the cache
+var warmSaved = false;
+
+// After the first widget has run, what this start compiled is kept for the next one (once).
+function saveWarmStart(bridge) {
+  if (warmSaved || !store) return;
+  warmSaved = true;
+  self.setTimeout(function () {
+    try {
+      var data = bridge.save_warm_start();
+      var bytes = data.toJs();
+      data.destroy();
+    } catch (error) {
+      return; // the next start compiles again: slower, not wrong
+    }
+    store.put(warmKey, new Response(bytes)).then(
+      function () {
+        self.postMessage({ type: "kept", bytes: bytes.length });
+      },
+      function () {},
+    );
+  }, 0);
+}
 
 function report(force) {
   var now = Date.now();
@@ -217,15 +241,24 @@ async function start(manifest, base) {
   });
   var bridge = await load(new URL(manifest.bridge, base).href);
   pyodide.FS.writeFile("/home/pyodide/live_bridge.py", bridge);
+  setStage("importing live_bridge");
+  var bridgeModule = pyodide.pyimport("live_bridge");
+  // The bytecode and font list an earlier start in this browser kept (live_bridge.py's
+  // save_warm_start), if any: then the imports below compile nothing.
+  warmKey = new URL("live-warm-start.zip", base).href;
+  var warm = store ? await store.match(warmKey).catch(function () {}) : null;
+  if (warm) {
+    setStage("restoring");
+    pyodide.FS.writeFile("/tmp/warm-start.zip", new Uint8Array(await warm.arrayBuffer()));
+    bridgeModule.restore_warm_start("/tmp/warm-start.zip");
+  }
+  warmSaved = Boolean(warm);
   // Each import is a step of its own, so that the page sees the start move.
-  var imports = ["live_bridge", "numpy", "matplotlib", "ipywidgets"].concat(
-    manifest.imports,
-  );
+  var imports = ["numpy", "matplotlib", "ipywidgets"].concat(manifest.imports);
   for (var i = 0; i < imports.length; i++) {
     setStage("importing " + imports[i]);
     pyodide.runPython("import " + imports[i]);
   }
-  var bridgeModule = pyodide.pyimport("live_bridge");
   bridgeModule.post = function (text, buffers) {
     // Pyodide destroys the proxy of the list when this returns; its bytes are copied out.
     var list = buffers.toJs();
@@ -270,6 +303,7 @@ self.onmessage = function (event) {
       try {
         var modelId = bridge.run_cell(message.code);
         self.postMessage({ type: "ran", id: message.id, model_id: modelId });
+        saveWarmStart(bridge);
       } catch (error) {
         self.postMessage({ type: "failed", id: message.id, reason: pythonError(error) });
       }

@@ -10,17 +10,25 @@ page's own widget manager through this module instead of a Jupyter kernel's comm
 * :func:`deliver` hands a message from the page to its comm, as a kernel would.
 * :func:`run_cell` runs a widget's cell as the REPL would (its last line is the value) and
   returns the id of the widget's model, which the page then displays.
+* :func:`save_warm_start` and :func:`restore_warm_start`: what a start compiled and built
+  that the next start in this browser can reuse (the worker keeps it in its cache).
 """
 
 from __future__ import annotations
 
 import ast
+import glob
+import importlib.util
+import io
 import json
 import logging
 import os
 import sys
 import types
+import zipfile
 
+# Imports write their bytecode (save_warm_start keeps it for the next start).
+sys.dont_write_bytecode = False
 # The book's figures are drawn by Agg into PNGs (matgrad.book.figures); no browser backend.
 os.environ.setdefault("MPLBACKEND", "Agg")
 # A fresh Python builds matplotlib's font cache on first use and says so on stderr, which
@@ -123,3 +131,47 @@ def run_cell(code: str) -> str:
     if not isinstance(model_id, str):
         raise TypeError(f"the widget's cell gave {type(value).__name__}, not a widget")
     return model_id
+
+
+# Where Pyodide unpacked the packages (as their modules name it: sysconfig says
+# "//lib/python3.12/site-packages" in Pyodide 0.27.7).
+SITE_PACKAGES = os.path.dirname(os.path.dirname(comm.__file__))
+
+
+def save_warm_start() -> bytes:
+    """A zip of what this start made that the next one can reuse: the bytecode of every
+    module imported from site-packages, and matplotlib's font list.
+
+    Pyodide's packages are Python sources, which every start compiled again (most of the
+    time of ``import matplotlib.figure``), and matplotlib scans its fonts on first use. The
+    bytecode is stored as unchecked (PEP 552): a new start unpacks the same sources with new
+    times, which would void timestamp-checked bytecode. It is only reused with the very
+    files it was compiled from: the worker keeps it under the name of this build's files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for module in list(sys.modules.values()):
+            source = getattr(module, "__file__", None) or ""
+            if not (source.startswith(SITE_PACKAGES) and source.endswith(".py")):
+                continue
+            compiled = importlib.util.cache_from_source(source)
+            if not os.path.exists(compiled):
+                continue
+            with open(compiled, "rb") as file:
+                data = file.read()
+            if int.from_bytes(data[4:8], "little") == 0:  # checked against the source's time
+                with open(source, "rb") as file:
+                    digest = importlib.util.source_hash(file.read())
+                data = data[:4] + (1).to_bytes(4, "little") + digest + data[16:]
+            archive.writestr(compiled.lstrip("/"), data)
+        import matplotlib
+
+        for font_list in glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json")):
+            archive.write(font_list, font_list.lstrip("/"))
+    return buffer.getvalue()
+
+
+def restore_warm_start(path: str) -> int:
+    """Unpack what :func:`save_warm_start` kept (before anything is imported): its count."""
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall("/")
+        return len(archive.namelist())
