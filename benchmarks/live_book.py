@@ -325,7 +325,13 @@ def pyodide_updates(page, label, kind) -> float:
         else:
             label_now = "next ▶" if i % 2 == 0 else "◀ previous"
             live.locator("button", has_text=label_now).first.click()
-        times.append(page.evaluate("() => window.__update") / 1000)
+        waited = page.evaluate(
+            "() => Promise.race([window.__update,"
+            " new Promise((resolve) => setTimeout(() => resolve(null), 30000))])"
+        )
+        if waited is None:
+            raise RuntimeError(f"{label}: no new picture 30 s after the change {i + 1}")
+        times.append(waited / 1000)
     return statistics.median(times[1:])  # the first one warms up
 
 
@@ -366,6 +372,19 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     slow = "--no-slow" not in sys.argv
+    if "--updates" in sys.argv:  # only the updates table (a quick look)
+        server, httpd = serve_site()
+        outside: list[str] = []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            print_table(
+                ["widget", "control", "Pyodide", "native", "ratio"],
+                updates(browser, server, outside),
+            )
+        httpd.shutdown()
+        return 0
     server, httpd = serve_site()
     outside: list[str] = []
     with sync_playwright() as playwright:
