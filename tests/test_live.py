@@ -632,6 +632,26 @@ def test_a_live_widget_that_cannot_start_says_why_and_keeps_its_snapshot(
     assert outside == []
 
 
+def test_a_second_press_after_a_failure_reuses_what_had_arrived(withholding_context, server):
+    """A start that failed (numpy's wheel withheld) is tried again by a second press, once
+    the file is there: it goes live without fetching again what had arrived (the worker keeps
+    each whole file in the browser's Cache API; the routed context has no HTTP cache)."""
+    context, outside = withholding_context("**/numpy-*.whl")
+    fetched = []
+    context.on("request", lambda request: fetched.append(urlparse(request.url).path))
+    page = open_page_with_widgets(context, server, "book/why-transpose")
+    panel = page.locator(".matgrad-live-widget").first
+    panel.locator("button.matgrad-go-live").click()
+    panel.locator(".matgrad-live-status.matgrad-live-error").wait_for(timeout=180_000)
+    context.unroute("**/numpy-*.whl")
+    before = list(fetched)
+    make_live(page)
+    again = [path for path in fetched[len(before) :] if "/lite/" in path]
+    assert any("numpy-" in path for path in again)
+    assert not any(path.endswith("/pyodide.asm.wasm") for path in again), again
+    assert outside == []
+
+
 class SlowHandler(QuietHandler):
     """Serves the site, and matplotlib's wheel (6.7 MB, the largest package) as a slow
     connection would: ``mode`` "slow" spreads it over ``seconds`` in small steps; "stall"

@@ -205,6 +205,7 @@
         else run.reject(new Error(message.reason));
       });
     } else if (message.type === "failed") {
+      this.retryable = Boolean(message.retryable);
       this.fail(message.reason);
     } else if (message.type === "kept") {
       // The next start in this browser can reuse this one's bytecode (benchmarks wait for it).
@@ -325,7 +326,13 @@
   Runtime.prototype.fail = function (reason) {
     if (this.failure) return;
     this.failure = reason;
-    if (this.worker) this.worker.terminate();
+    if (this.worker && this.retryable) {
+      // A file that could not be had, before Python started: the worker keeps what has
+      // arrived (and goes on downloading the rest); the next press asks it to try again.
+      lingering = this;
+    } else if (this.worker) {
+      this.worker.terminate();
+    }
     if (runtime === this) runtime = null; // the next press starts afresh
     var runs = this.runs;
     Object.keys(runs).forEach(function (id) {
@@ -338,7 +345,16 @@
   };
 
   var runtime = null;
+  var lingering = null; // a start that failed for a missing file, and can try again
   function pageRuntime() {
+    if (!runtime && lingering) {
+      runtime = lingering;
+      lingering = null;
+      runtime.failure = null;
+      runtime.retryable = false;
+      runtime.lastProgressAt = Date.now();
+      runtime.worker.postMessage({ type: "retry" });
+    }
     if (!runtime) runtime = new Runtime();
     return runtime;
   }

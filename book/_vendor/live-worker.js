@@ -13,7 +13,7 @@
  * the host's caching headers say). Pyodide's own requests for those files are answered from
  * what this worker fetched.
  *
- * Messages from the page: {type: "start", manifest}, {type: "run", id, code},
+ * Messages from the page: {type: "start", manifest}, {type: "retry"}, {type: "run", id, code},
  * {type: "comm_msg", comm_id, text, buffers, msg_id}. To the page: {type: "progress", ...},
  * {type: "ready"}, {type: "comm", text, buffers}, {type: "idle", msg_id},
  * {type: "ran", id, model_id}, {type: "failed", id?, reason}, {type: "kept", bytes} (the
@@ -31,6 +31,8 @@ var pyodide = null;
 var ready = null;
 var lastReport = 0;
 var failed = false;
+var manifestURL = null;
+var started_with = null; // the manifest and its URL, for a retry
 var warmKey = null; // where this build's warm start is kept in the cache
 var warmSaved = false;
 
@@ -86,7 +88,9 @@ function setStage(name) {
 function fail(reason) {
   if (failed) return;
   failed = true;
-  self.postMessage({ type: "failed", reason: reason });
+  // Before Python has started, the page may ask this worker to try again ("retry"): what
+  // has arrived is kept, only what failed is asked for again.
+  self.postMessage({ type: "failed", reason: reason, retryable: !pyodide });
 }
 
 function hex(buffer) {
@@ -153,6 +157,9 @@ function load(url) {
       return bytes;
     })();
     file.bytes.catch(function (error) {
+      received -= file.received; // a retry asks for the whole file again
+      file.received = 0;
+      file.bytes = null;
       fail("could not be loaded: " + error.message);
     });
   }
@@ -202,6 +209,7 @@ async function start(manifest, base) {
   store = await openStore(manifest);
   Object.keys(manifest.files).forEach(function (path) {
     var entry = manifest.files[path];
+    if (files[new URL(path, base).href]) return; // a retry: known already
     var url = new URL(path, base).href;
     files[url] = {
       name: path.split("/").pop(),
@@ -220,6 +228,7 @@ async function start(manifest, base) {
   // yet (Pyodide 0.27.7): defining it from the checked bytes spares a second download.
   importScripts(new URL("pyodide.js", runtime).href);
   importScripts(URL.createObjectURL(new Blob([core], { type: "text/javascript" })));
+  if (failed) return null; // a missing file: the other downloads go on, Python does not start
   setStage("starting");
   var stderr = [];
   pyodide = await loadPyodide({
@@ -229,6 +238,7 @@ async function start(manifest, base) {
       stderr.push(line);
     },
   });
+  if (failed) return null;
   setStage("unpacking");
   var wheels = manifest.wheels.map(function (path) {
     return new URL(path, base).href;
@@ -272,34 +282,47 @@ async function start(manifest, base) {
   return bridgeModule;
 }
 
+// The list of files (asked for afresh, revalidated: it names this build's files), then start.
+function begin(manifestURL) {
+  return plainFetch(manifestURL, { cache: "no-cache" })
+    .then(
+      function (reply) {
+        if (!reply.ok) throw new Error("live-runtime.json (HTTP " + reply.status + ")");
+        return reply.json();
+      },
+      function () {
+        throw new Error("live-runtime.json (no answer from the site)");
+      },
+    )
+    .then(
+      function (manifest) {
+        started_with = { manifest: manifest, base: manifestURL };
+        return start(manifest, manifestURL);
+      },
+      function (error) {
+        fail("could not be loaded: " + error.message);
+        throw error;
+      },
+    );
+}
+
 self.onmessage = function (event) {
   var message = event.data;
-  if (message.type === "start") {
-    // The list of files is asked for afresh (revalidated): it names this build's files.
-    ready = plainFetch(message.manifest, { cache: "no-cache" })
-      .then(
-        function (reply) {
-          if (!reply.ok) throw new Error("live-runtime.json (HTTP " + reply.status + ")");
-          return reply.json();
-        },
-        function () {
-          throw new Error("live-runtime.json (no answer from the site)");
-        },
-      )
-      .then(
-        function (manifest) {
-          return start(manifest, message.manifest);
-        },
-        function (error) {
-          fail("could not be loaded: " + error.message);
-          throw error;
-        },
-      );
+  if (message.type === "start" || message.type === "retry") {
+    if (message.type === "start") manifestURL = message.manifest;
+    failed = false;
+    var before = ready || Promise.resolve();
+    ready = before
+      .catch(function () {})
+      .then(function () {
+        return started_with ? start(started_with.manifest, started_with.base) : begin(manifestURL);
+      });
     ready.catch(function (error) {
       fail("stopped while " + stage + ": " + pythonError(error));
     });
   } else if (message.type === "run") {
     ready.then(function (bridge) {
+      if (!bridge) return; // the start failed, and the page was told
       try {
         var modelId = bridge.run_cell(message.code);
         self.postMessage({ type: "ran", id: message.id, model_id: modelId });
@@ -310,6 +333,7 @@ self.onmessage = function (event) {
     });
   } else if (message.type === "comm_msg") {
     ready.then(function (bridge) {
+      if (!bridge) return;
       try {
         var buffers = message.buffers.map(function (buffer) {
           return new Uint8Array(buffer);
