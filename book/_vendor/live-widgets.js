@@ -200,6 +200,7 @@
     } else if (message.type === "ran" || (message.type === "failed" && message.id)) {
       var run = this.runs[message.id];
       delete this.runs[message.id];
+      if (!run) return; // given up already: the start failed meanwhile
       this.queue(function () {
         if (message.type === "ran") run.resolve(message.model_id);
         else run.reject(new Error(message.reason));
