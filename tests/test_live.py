@@ -1,5 +1,7 @@
 """The live book (book/_ext/live_notebooks.py, book/_ext/pyodide_runtime.py): JupyterLite and
-the Python runtime inside the built site, and the widgets that become live in their pages.
+the Python runtime inside the built site, and the widgets that become live in their pages
+(book/_vendor/live-widgets.js, live-worker.js, live_bridge.py: Pyodide in a Web Worker, one
+per page, driving the page's own widget manager).
 
 The first tests read the built files; the browser tests open the site served on 127.0.0.1 in
 Debian's Chromium, record every request of the pages and their workers, and fail on any to
@@ -15,10 +17,15 @@ import re
 import shutil
 import sys
 import tarfile
+import threading
+import time
 import zipfile
+from functools import partial
+from html import unescape
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import live_notebooks
 import pyodide_runtime
@@ -31,7 +38,7 @@ from lite_support import (
     record_requests,
     run_all,
 )
-from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, axe_script, toc_pages
+from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, QuietHandler, axe_script, toc_pages
 
 from matgrad.book.checking import CORRECT
 
@@ -215,9 +222,9 @@ def test_each_chapter_page_links_to_its_own_live_notebook(chapter, lite_built):
 
 
 def widget_panels(chapter: str) -> list[str]:
-    """The live REPL address of each widget panel on a built chapter page."""
+    """The code each widget panel on a built chapter page runs when it is made live."""
     html = (SITE / f"{chapter}.html").read_text()
-    return [u.replace("&amp;", "&") for u in re.findall(r'data-repl="([^"]+)"', html)]
+    return [unescape(code) for code in re.findall(r'data-code="([^"]+)"', html)]
 
 
 @pytest.mark.parametrize("chapter", widget_pages())
@@ -230,20 +237,48 @@ def test_every_widget_on_a_page_is_a_snapshot_with_a_live_twin_that_runs_its_cel
     assert html.count('<div class="matgrad-snapshot" inert>') == views
     panels = widget_panels(chapter)
     assert len(panels) == views
-    for url in panels:
-        target = urlparse(url)
-        assert (SITE / Path(chapter).parent / target.path).resolve() == (
-            LITE / "repl" / "index.html"
-        ).resolve()
-        install, code = parse_qs(target.query)["code"]
-        assert install.startswith(live_notebooks.INSTALL)
-        # The REPL runs the cell as written after one import: so must plain Python here.
+    for code in panels:
+        assert code.startswith(live_notebooks.WIDGET_PRELUDE + "\n")
+        # The page's Python runs the cell as written after one import (live_bridge.run_cell):
+        # so must plain Python here.
         namespace: dict = {}
-        module = ast.parse(unquote(code))
+        module = ast.parse(code)
         last = ast.Expression(module.body.pop().value)
         exec(compile(module, chapter, "exec"), namespace)
         widget = eval(compile(last, chapter, "eval"), namespace)
         assert type(widget).__module__ == "matgrad.book.widgets"
+    # The widget manager is not in the page's head: live-widgets.js loads it after first paint.
+    head = html.split("</head>")[0]
+    assert "embed-amd.js" not in head and "require.js" not in head
+    assert "live-widgets.js" in head
+
+
+def test_the_live_widgets_load_only_the_listed_files_each_as_built(lite_built):
+    """_static/live-runtime.json lists what the page's Python loads: every file served, of
+    the size and sha256 listed (the worker checks both), the runtime's files the official
+    lock's own; none of what only the JupyterLite kernel needs."""
+    manifest = json.loads((SITE / "_static" / live_notebooks.LIVE_MANIFEST).read_text())
+    served_lock = json.loads((RUNTIME / pyodide_runtime.LOCK).read_text())
+    official = official_lock()
+    names = set()
+    for path, entry in manifest["files"].items():
+        served = (SITE / "_static" / path).resolve()
+        data = served.read_bytes()
+        assert len(data) == entry["size"] and pyodide_runtime.sha256(data) == entry["sha256"]
+        names.add(served.name)
+        if served.parent == RUNTIME.resolve() and served.suffix == ".whl":
+            (package,) = [
+                p for p, e in served_lock["packages"].items() if e["file_name"] == served.name
+            ]
+            assert entry["sha256"] == official["packages"][package]["sha256"]
+    wanted = pyodide_runtime.closure(served_lock, manifest["packages"])
+    assert {served_lock["packages"][p]["file_name"] for p in wanted} < names
+    assert set(live_notebooks.LIVE_CORE) < names
+    for name in ("jedi", "ipython", "ssl", "sqlite3", "micropip", "openssl", "pygments"):
+        assert not any(n.startswith(f"{name}-") for n in names), name
+    assert any(n.startswith("matgrad-") for n in names)
+    assert any(n.startswith("ipywidgets-") for n in names)
+    assert manifest["cache"].startswith("matgrad-live-")
 
 
 # Browser tests: one context records every request of the live pages and their workers.
@@ -339,14 +374,26 @@ def test_a_snapshot_cannot_be_changed_by_mouse_or_keyboard(chapter, live_context
         page.close()
 
 
-def make_live(page):
-    """Press the first widget's "Make this widget live": (its panel, the live REPL's frame)."""
-    panel = page.locator(".matgrad-live-widget").first
+LIVE_OUTPUT = ".matgrad-live-output"
+
+
+def make_live(page, index: int = 0):
+    """Press widget ``index``'s "Make this widget live": its panel, once the live widget has
+    replaced its snapshot in the page."""
+    panel = page.locator(".matgrad-live-widget").nth(index)
     panel.locator("button.matgrad-go-live").click()
-    page.wait_for_selector(".matgrad-live-widget.matgrad-is-live", timeout=180_000)
-    assert "Live" in panel.locator(".matgrad-live-status").inner_text()
-    assert page.locator(".matgrad-snapshot").first.is_hidden()
-    return panel, page.frame_locator(".matgrad-live-frame").first
+    page.wait_for_function(
+        "i => document.querySelectorAll('.matgrad-live-widget')[i]"
+        ".classList.contains('matgrad-is-live')"
+        " || document.querySelectorAll('.matgrad-live-status')[i]"
+        ".classList.contains('matgrad-live-error')",
+        arg=index,
+        timeout=180_000,
+    )
+    status = panel.locator(".matgrad-live-status").inner_text()
+    assert status.startswith("Live"), status
+    assert page.locator(".matgrad-snapshot").nth(index).is_hidden()
+    return panel
 
 
 # As tests/test_screens.py runs axe-core on the pages: WCAG 2.2 AA and best practice.
@@ -354,13 +401,13 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 # What a live widget shows besides its controls: its texts and pictures, and which sliders it
 # has (the shape explorer's depth adds a width slider, and changes no text).
 WIDGET_OUTPUT = """() => {
-  const widget = document.querySelector('.jp-OutputArea-output .jupyter-widgets');
+  const widget = document.querySelector('.matgrad-live-output .jupyter-widgets');
   return [...widget.querySelectorAll('.widget-html-content')].map(el => el.innerHTML)
     .concat([...widget.querySelectorAll('.widget-slider .widget-label')].map(el => el.innerText));
 }"""
 FOCUSED = """() => {
   const el = document.activeElement;
-  const inWidget = !!el.closest('.jp-OutputArea-output .jupyter-widgets');
+  const inWidget = !!el.closest('.matgrad-live-output .jupyter-widgets');
   const label = el.closest('.widget-inline-hbox')?.querySelector('.widget-label')?.innerText;
   return {inWidget, role: el.getAttribute('role') || el.tagName.toLowerCase(),
           text: el.innerText || '', label: label || ''};
@@ -368,72 +415,64 @@ FOCUSED = """() => {
 
 
 SLIDER_NAMES = """() => [...document.querySelectorAll(
-    '.jp-OutputArea-output .jupyter-widgets [role="slider"]')].map(handle => {
+    '.matgrad-live-output .jupyter-widgets [role="slider"]')].map(handle => {
   const by = handle.getAttribute('aria-labelledby');
   return handle.getAttribute('aria-label')
     || (by && by.split(' ').map(id => document.getElementById(id)?.innerText).join(' ')) || '';
 })"""
 
 
-def live_frame(page):
-    """The live REPL's frame as a Playwright Frame (to run scripts in it)."""
-    return page.locator(".matgrad-live-frame").first.element_handle().content_frame()
-
-
-def tab_into_widget(frame, page):
+def tab_into_widget(page):
     """Tab from just before the live widget: where the keyboard lands first."""
-    frame.evaluate(
-        """() => { const area = document.querySelector('.jp-OutputArea-output');
-        area.setAttribute('tabindex', '-1'); area.focus(); }"""
-    )
+    page.evaluate("() => document.querySelector('.matgrad-live-output').focus()")
     page.keyboard.press("Tab")
-    return frame.evaluate(FOCUSED)
+    return page.evaluate(FOCUSED)
 
 
-def check_the_gradient_checker(page, frame, panel, screenshots):
+def check_the_gradient_checker(page, panel, screenshots):
     """The gradient checker recomputes: a wrong formula FAILs, the right one PASSes again."""
-    verdict = frame.locator(".widget-html", has_text="max relative error").first
+    live = page.locator(LIVE_OUTPUT)
+    verdict = live.locator(".widget-html", has_text="max relative error").first
     assert verdict.inner_text().startswith("PASS:")
-    formula = frame.get_by_label("formula", exact=True)  # the drop-down's own label
+    formula = live.get_by_label("formula", exact=True)  # the drop-down's own label
     formula.select_option("h_g_transpose")
-    frame.locator(".widget-html", has_text=re.compile(r"^FAIL: max relative error")).wait_for()
+    live.locator(".widget-html", has_text=re.compile(r"^FAIL: max relative error")).wait_for()
     if screenshots:
         SCREENSHOTS.mkdir(exist_ok=True)
-        panel.screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
+        panel.locator("xpath=..").screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
     formula.select_option(CORRECT)
-    frame.locator(".widget-html", has_text=re.compile(r"^PASS: max relative error")).wait_for()
+    live.locator(".widget-html", has_text=re.compile(r"^PASS: max relative error")).wait_for()
 
 
-def check_the_backward_stepper(page, frame, panel, screenshots):
-    """The backward stepper steps on real mouse clicks (Playwright's: a click that lands
-    while the page scrolls is lost), back and forth; then its buttons answer the keyboard's
-    Space and Enter (the REPL is a JupyterLab console, which would take an Enter for its
-    hidden prompt: book/_vendor/live-widgets.js gives it to the button)."""
-    line = frame.locator(".widget-html", has_text="computed").first
+def check_the_backward_stepper(page, panel, screenshots):
+    """The backward stepper steps on real mouse clicks, back and forth; then its buttons
+    answer the keyboard's Space and Enter."""
+    live = page.locator(LIVE_OUTPUT)
+    line = live.locator(".widget-html", has_text="computed").first
     assert line.inner_text().startswith("Line 1 computed")
-    frame.locator("button", has_text="next ▶").click()
-    frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
-    frame.locator("button", has_text="next ▶").click()
-    frame.locator(".widget-html", has_text="Line 4 with k = 2").first.wait_for(timeout=30_000)
+    live.locator("button", has_text="next ▶").click()
+    live.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+    live.locator("button", has_text="next ▶").click()
+    live.locator(".widget-html", has_text="Line 4 with k = 2").first.wait_for(timeout=30_000)
     if screenshots:
         SCREENSHOTS.mkdir(exist_ok=True)
-        panel.screenshot(path=str(SCREENSHOTS / "live-backward-stepper.png"))
+        panel.locator("xpath=..").screenshot(path=str(SCREENSHOTS / "live-backward-stepper.png"))
     for _ in range(2):
-        frame.locator("button", has_text="◀ previous").click()
-    frame.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
+        live.locator("button", has_text="◀ previous").click()
+    live.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
     # The keyboard alone, by Tab from just before the widget: "◀ previous", then "next ▶".
-    focused = tab_into_widget(frame, page)
+    focused = tab_into_widget(page)
     assert focused["inWidget"] and focused["text"] == "◀ previous", focused
     page.keyboard.press("Tab")
-    assert frame.evaluate(FOCUSED)["text"] == "next ▶"
+    assert page.evaluate(FOCUSED)["text"] == "next ▶"
     page.keyboard.press("Space")
-    frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+    live.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Space")  # ◀ previous
-    frame.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
+    live.locator(".widget-html", has_text="Line 1 computed").first.wait_for(timeout=30_000)
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # next ▶
-    frame.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
+    live.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
 
 
 # What each widget page's first widget must do once live, besides what every live widget does.
@@ -443,25 +482,56 @@ WIDGET_BEHAVIOUR = {
 }
 
 
+def workers_and_cores(page) -> dict:
+    """Record, from now on, the workers ``page`` starts and its requests for Pyodide's core."""
+    seen = {"workers": [], "wasm": []}
+    page.on("worker", lambda worker: seen["workers"].append(worker.url))
+    page.context.on(
+        "request",
+        lambda request: (
+            seen["wasm"].append(request.url) if request.url.endswith("/pyodide.asm.wasm") else None
+        ),
+    )
+    return seen
+
+
+# A second live widget on the page: the first widget's cell, copied (snapshot, panel and
+# all) below it, as a chapter with two widgets would have it.
+COPY_WIDGET = """() => {
+  const cell = document.querySelector('.matgrad-live-widget').closest('.cell');
+  const copy = cell.cloneNode(true);
+  copy.querySelectorAll('.matgrad-live-output').forEach((el) => el.remove());
+  copy.querySelector('.matgrad-snapshot').hidden = false;
+  copy.querySelector('.matgrad-snapshot-label').hidden = false;
+  const panel = copy.querySelector('.matgrad-live-widget');
+  panel.classList.remove('matgrad-is-live');
+  panel.querySelector('.matgrad-go-live').disabled = false;
+  panel.querySelector('.matgrad-live-status').textContent = '';
+  delete panel.dataset.said;
+  cell.after(copy);
+}"""
+
+
 @pytest.mark.parametrize("chapter", widget_pages())
 def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
     chapter, live_context, server, screenshots
 ):
     """One live start per widget page serves every check of its live widget. First what
-    that widget does (WIDGET_BEHAVIOUR). Then axe-core in the REPL's frame, on the widget's
-    output: no serious or critical violation, every slider's handle named by its label.
-    Then the keyboard alone: Tab reaches the widget's first slider and drop-down, and
-    ArrowRight on the one, ArrowDown on the other, change what the widget shows."""
+    that widget does (WIDGET_BEHAVIOUR). Then axe-core on the widget's live output: no
+    serious or critical violation, every slider's handle named by its label. Then the
+    keyboard alone: Tab reaches the widget's first slider and drop-down, and ArrowRight on
+    the one, ArrowDown on the other, change what the widget shows. Last, a second widget on
+    the page goes live on the same Python: no second worker, no second download."""
     context, outside = live_context
     page = open_page_with_widgets(context, server, chapter)
     try:
-        panel, _ = make_live(page)
-        frame = live_frame(page)
+        seen = workers_and_cores(page)
+        panel = make_live(page)
         if chapter in WIDGET_BEHAVIOUR:
-            WIDGET_BEHAVIOUR[chapter](page, frame, panel, screenshots)
-        frame.add_script_tag(content=axe_script())
-        violations = frame.evaluate(
-            """tags => axe.run(document.querySelector('.jp-OutputArea-output .jupyter-widgets'),
+            WIDGET_BEHAVIOUR[chapter](page, panel, screenshots)
+        page.add_script_tag(content=axe_script())
+        violations = page.evaluate(
+            """tags => axe.run(document.querySelector('.matgrad-live-output .jupyter-widgets'),
               {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
               .then(result => result.violations.map(v => ({rule: v.id, impact: v.impact,
                 nodes: v.nodes.map(n => n.target).slice(0, 4)})))""",
@@ -471,15 +541,15 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
         assert serious == [], serious
         # ipywidgets 8.1.9 gives a slider's handle (noUiSlider's role="slider") no name: the
         # live panel names each by its slider's label (book/_vendor/live-widgets.js).
-        labels = frame.evaluate(
-            """() => [...document.querySelectorAll('.jp-OutputArea-output .widget-slider')]
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('.matgrad-live-output .widget-slider')]
             .map(slider => slider.querySelector('.widget-label').innerText)"""
         )
-        assert labels and frame.evaluate(SLIDER_NAMES) == labels
+        assert labels and page.evaluate(SLIDER_NAMES) == labels
         # Each kind of control the widget has, reached by Tab from just before the widget,
         # then moved by its own keys: what the widget shows changes.
-        kinds = frame.evaluate(
-            """() => { const w = document.querySelector('.jp-OutputArea-output .jupyter-widgets');
+        kinds = page.evaluate(
+            """() => { const w = document.querySelector('.matgrad-live-output .jupyter-widgets');
             return ['slider', 'select'].filter(role => w.querySelector(
               role === 'slider' ? '[role="slider"]' : 'select')); }"""
         )
@@ -487,36 +557,45 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
         for role, key in (("slider", "ArrowRight"), ("select", "ArrowDown")):
             if role not in kinds:
                 continue
-            focused = tab_into_widget(frame, page)
+            focused = tab_into_widget(page)
             assert focused["inWidget"], focused
             for _ in range(15):  # a widget has fewer controls than that
                 if focused["role"] == role:
                     break
                 page.keyboard.press("Tab")
-                focused = frame.evaluate(FOCUSED)
+                focused = page.evaluate(FOCUSED)
             assert focused["role"] == role and focused["inWidget"], focused
-            before = frame.evaluate(WIDGET_OUTPUT)
+            before = page.evaluate(WIDGET_OUTPUT)
             page.keyboard.press(key)
-            frame.wait_for_function(
+            page.wait_for_function(
                 f"before => JSON.stringify(({WIDGET_OUTPUT})()) !== before",
                 arg=json.dumps(before),
                 timeout=30_000,
             )
+        # A second widget on the page: live on the Python that is running already.
+        page.evaluate(COPY_WIDGET)
+        make_live(page, 1)
+        assert page.locator(LIVE_OUTPUT).count() == 2
+        assert len(seen["workers"]) == 1, seen["workers"]
+        assert len(seen["wasm"]) <= 1, seen["wasm"]
         assert outside == []
     finally:
         page.close()
 
 
+def fresh_context(browser, server):
+    """A context of its own (nothing cached), recording requests to other hosts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    return context, record_requests(context, server)
+
+
 @pytest.fixture
 def withholding_context(lite_built, server, browser):
-    """A fresh context whose requests for the given files get 404 (the kernel's worker too)."""
+    """A fresh context whose requests for the given files get 404 (the page's worker too)."""
     contexts = []
 
     def make(pattern):
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, service_workers="block"
-        )
-        outside = record_requests(context, server)
+        context, outside = fresh_context(browser, server)
         context.route(pattern, lambda route: route.fulfill(status=404, body=""))
         contexts.append(context)
         return context, outside
@@ -527,16 +606,16 @@ def withholding_context(lite_built, server, browser):
 
 
 @pytest.mark.parametrize(
-    ("withheld", "said", "frames"),
+    ("withheld", "said"),
     [
-        # The core: found missing before the iframe loads (the kernel would wait silently).
-        ("**/pyodide.asm.wasm", ["could not be loaded", "pyodide.asm.wasm"], 0),
-        # numpy's wheel: the kernel starts, and installing matgrad fails in the REPL.
-        ("**/numpy-*.whl", ["stopped with an error"], 1),
+        # Pyodide's core: Pyodide itself would wait for it without a word.
+        ("**/pyodide.asm.wasm", ["could not be loaded", "pyodide.asm.wasm (HTTP 404)"]),
+        # numpy's wheel, asked for while Python starts.
+        ("**/numpy-*.whl", ["could not be loaded", "numpy-2.0.2-", "(HTTP 404)"]),
     ],
 )
 def test_a_live_widget_that_cannot_start_says_why_and_keeps_its_snapshot(
-    withholding_context, server, withheld, said, frames
+    withholding_context, server, withheld, said
 ):
     context, outside = withholding_context(withheld)
     page = open_page_with_widgets(context, server, "book/why-transpose")
@@ -547,8 +626,124 @@ def test_a_live_widget_that_cannot_start_says_why_and_keeps_its_snapshot(
     for words in said:
         assert words in status.inner_text()
     assert page.locator(".matgrad-snapshot").first.is_visible()
-    assert panel.locator("iframe").count() == frames
+    assert panel.locator("button.matgrad-go-live").is_enabled()  # the reader may try again
+    assert page.locator(LIVE_OUTPUT).count() == 0 and page.locator("iframe").count() == 0
     assert "matgrad-is-live" not in (panel.get_attribute("class") or "")
+    assert outside == []
+
+
+def test_a_second_press_after_a_failure_reuses_what_had_arrived(withholding_context, server):
+    """A start that failed (numpy's wheel withheld) is tried again by a second press, once
+    the file is there: it goes live without fetching again what had arrived (the worker keeps
+    each whole file in the browser's Cache API; the routed context has no HTTP cache)."""
+    context, outside = withholding_context("**/numpy-*.whl")
+    fetched = []
+    context.on("request", lambda request: fetched.append(urlparse(request.url).path))
+    page = open_page_with_widgets(context, server, "book/why-transpose")
+    panel = page.locator(".matgrad-live-widget").first
+    panel.locator("button.matgrad-go-live").click()
+    panel.locator(".matgrad-live-status.matgrad-live-error").wait_for(timeout=180_000)
+    context.unroute("**/numpy-*.whl")
+    before = list(fetched)
+    make_live(page)
+    again = [path for path in fetched[len(before) :] if "/lite/" in path]
+    assert any("numpy-" in path for path in again)
+    assert not any(path.endswith("/pyodide.asm.wasm") for path in again), again
+    assert outside == []
+
+
+class SlowHandler(QuietHandler):
+    """Serves the site, and matplotlib's wheel (6.7 MB, the largest package) as a slow
+    connection would: ``mode`` "slow" spreads it over ``seconds`` in small steps; "stall"
+    sends half of it, then nothing more."""
+
+    mode = "slow"
+    seconds = 20.0
+    release: threading.Event  # set when the test is over: a stalled answer ends
+
+    def copyfile(self, source, outputfile):
+        if "matplotlib-3" not in self.path:
+            return super().copyfile(source, outputfile)
+        data = source.read()
+        steps = 80
+        for step in range(steps):
+            if self.mode == "stall" and step == steps // 2:
+                self.release.wait(120)
+                return
+            outputfile.write(data[step * len(data) // steps : (step + 1) * len(data) // steps])
+            outputfile.flush()
+            time.sleep(self.seconds / steps)
+
+
+@pytest.fixture
+def slow_site(lite_built, browser):
+    """The site from a server whose matplotlib wheel arrives slowly (SlowHandler)."""
+    handler = type("Handler", (SlowHandler,), {"release": threading.Event()})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(SITE)))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = f"http://127.0.0.1:{httpd.server_address[1]}"
+    context, outside = fresh_context(browser, server)
+    yield handler, server, context, outside
+    handler.release.set()
+    context.close()
+    httpd.shutdown()
+
+
+def press_with_limit(context, server, limit_ms: int):
+    """Open why-transpose with its start limit set to ``limit_ms``, and press its button:
+    (the page, its panel)."""
+    page = open_page_with_widgets(context, server, "book/why-transpose")
+    panel = page.locator(".matgrad-live-widget").first
+    panel.evaluate(f"panel => {{ panel.dataset.startLimitMs = '{limit_ms}'; }}")
+    panel.locator("button.matgrad-go-live").click()
+    return page, panel
+
+
+@pytest.mark.pyodide  # tests/conftest.py's NEEDS does not know slow_site
+def test_a_slow_download_shows_progress_and_is_never_called_dead_while_it_moves(slow_site):
+    """The limit counts from the last progress: a download that takes twice the limit, but
+    never stops, goes live; meanwhile the panel shows the bytes received of the total
+    moving, and the time since the press."""
+    handler, server, context, outside = slow_site
+    handler.mode, handler.seconds = "slow", 20.0
+    limit_ms = 10_000  # longer than any stage that shows no progress (Python's own start)
+    page, panel = press_with_limit(context, server, limit_ms)
+    started = time.monotonic()
+    seen = []
+    while "matgrad-is-live" not in (panel.get_attribute("class") or ""):
+        assert "matgrad-live-error" not in (
+            panel.locator(".matgrad-live-status").get_attribute("class") or ""
+        ), panel.locator(".matgrad-live-status").inner_text()
+        assert time.monotonic() - started < 120, "not live after 120 s"
+        seen.append(panel.locator(".matgrad-live-progress").inner_text())
+        page.wait_for_timeout(500)
+    assert time.monotonic() - started > handler.seconds > limit_ms / 1000
+    downloads = [text for text in seen if " MB · " in text]
+    received = {re.match(r"([\d.]+) of ([\d.]+) MB", text).group(1) for text in downloads}
+    assert len(received) >= 5, seen  # the bytes received move while it downloads
+    seconds = [int(re.search(r"(\d+) s$", text).group(1)) for text in seen if text]
+    assert seconds == sorted(seconds) and seconds[-1] >= handler.seconds - 2, seen
+    assert outside == []
+
+
+@pytest.mark.pyodide  # tests/conftest.py's NEEDS does not know slow_site
+def test_a_download_that_stops_is_told_where_it_stopped(slow_site):
+    """A download that stops is called dead once nothing has come for the limit, and the
+    reader is told where: the file, the megabytes received of the total. The snapshot stays."""
+    handler, server, context, outside = slow_site
+    handler.mode = "stall"
+    page, panel = press_with_limit(context, server, 5_000)
+    status = panel.locator(".matgrad-live-status.matgrad-live-error")
+    status.wait_for(timeout=60_000)
+    text = status.inner_text()
+    assert re.search(
+        r"stopped after \d+ s while downloading matplotlib, [\d.]+ of [\d.]+ MB: "
+        r"nothing more came for 5 s",
+        text,
+    ), text
+    assert page.locator(".matgrad-snapshot").first.is_visible()
+    assert panel.locator("button.matgrad-go-live").is_enabled()
     assert outside == []
 
 

@@ -18,10 +18,16 @@ This is the one place where the live copy differs from the notebooks in ``book/`
   points the kernel at it; the build fails if a served runtime file differs from its recorded
   sha256;
 * every widget output on a static page is a *snapshot* of its stored state: inert (no control
-  can change it) and labelled so, with a button that makes that widget live in place: an
-  iframe, loaded only on click, of the lite app's REPL running the widget's own cell. That is
-  jupyterlite-sphinx's load-on-click REPL embedding, and the quickest way from a page to a
-  recomputing widget: one click, one cell, no notebook to run top to bottom;
+  can change it) and labelled so, with a button that makes that widget live in place
+  (book/_vendor/live-widgets.js): the page's own Python, Pyodide in a Web Worker shared by
+  every widget on the page, runs the widget's cell, and the page's widget manager draws it.
+  No kernel, no JupyterLite app and no package resolution: the worker loads exactly the files
+  that ``_static/live-runtime.json`` lists (:func:`live_manifest`: Pyodide's core, numpy,
+  matplotlib and traitlets with what they depend on, the site's wheels of matgrad, ipywidgets
+  and comm, and the bridge between ipywidgets and the page, book/_vendor/live_bridge.py),
+  each with the size the page counts its progress in and the sha256 the worker checks;
+* the widget manager that draws the snapshots is taken out of the page's head
+  (:func:`defer_widget_manager`): live-widgets.js loads it after the page's first paint;
 * every chapter page with code links to its own live notebook (``Run live``), opened in a new
   tab.
 
@@ -31,6 +37,7 @@ jupyterlite-sphinx runs ``jupyter lite build`` when Sphinx finishes, into ``lite
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -38,7 +45,6 @@ import sys
 import textwrap
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import urlencode
 
 from docutils import nodes
 
@@ -47,7 +53,6 @@ from reading_order import reading_order
 
 LITE = "lite"
 LITE_NOTEBOOK = f"{LITE}/notebooks/index.html"
-LITE_REPL = f"{LITE}/repl/index.html"
 RUNTIME = "static/pyodide"  # inside the lite app: where the pyodide-kernel addon serves it from
 # Pure-Python packages the chapters import that the Pyodide distribution does not carry.
 KERNEL_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
@@ -55,12 +60,19 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # In the browser `%pip` is piplite: matgrad and ipywidgets come from the site's package index,
 # numpy and matplotlib (matgrad's `widgets` extra) from the runtime the site serves.
 INSTALL = '%pip install -q "matgrad[widgets]"'
-# What a widget cell may assume in the live REPL (tests/test_live.py runs every widget cell so).
+# What a widget cell may assume when it runs live (tests/test_live.py runs every one so).
 WIDGET_PRELUDE = "from matgrad.book import widgets"
-# A fresh browser Python builds matplotlib's font cache on first use and says so on stderr,
-# which the REPL shows in red above the widget as if something had gone wrong.
-QUIET_FONTS = 'import logging\n\nlogging.getLogger("matplotlib.font_manager").setLevel("ERROR")'
-RUNTIME_PROBES = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+# What the in-page live widgets load (live_manifest): Pyodide's core files (pyodide.js itself
+# is loaded as a script), the runtime's packages with everything they depend on in its lock,
+# the site's own wheels, and the bridge to the page. Not IPython: ipywidgets imports only
+# three names from it, which live_bridge.py provides (IPython's import took 2-3 s).
+LIVE_CORE = ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+LIVE_PACKAGES = ("numpy", "matplotlib", "traitlets")
+LIVE_WHEELS = ("matgrad", "ipywidgets", "comm")
+LIVE_BRIDGE = "live_bridge.py"  # in book/_vendor, served from _static
+LIVE_MANIFEST = "live-runtime.json"  # in _static
+# Imported once Python has started, before any cell runs (each a step of the progress shown).
+LIVE_IMPORTS = ("matgrad.book.widgets",)
 
 
 def setup_cell(wheel_url: str | None) -> str:
@@ -164,6 +176,41 @@ def stage_lite_dir(settings: Path, lite_dir: Path, cache: Path) -> dict[str, str
     return pyodide_runtime.assemble(cache, lite_dir / RUNTIME)
 
 
+def live_manifest(runtime: Path, wheels: Path, bridge: Path) -> dict:
+    """What the in-page live widgets load (book/_vendor/live-worker.js reads it as
+    ``_static/live-runtime.json``): every file's path relative to ``_static/``, its size and
+    its sha256, from the staged runtime folder ``runtime``, the site's wheels in ``wheels`` and
+    the ``bridge`` module; the packages to load from the runtime's lock, the wheels, the
+    modules to import; and the name of the browser cache that keeps this build's files."""
+    lock = json.loads((runtime / pyodide_runtime.LOCK).read_text())
+    packages = pyodide_runtime.closure(lock, LIVE_PACKAGES)
+    served = f"../{LITE}/{RUNTIME}/"
+    files = {f"{served}{name}": runtime / name for name in LIVE_CORE}
+    for name in packages:
+        file_name = lock["packages"][name]["file_name"]
+        files[f"{served}{file_name}"] = runtime / file_name
+    site_wheels = []
+    for name in LIVE_WHEELS:
+        (wheel,) = wheels.glob(f"{name}-{version(name)}-*.whl")
+        site_wheels.append(f"../{LITE}/pypi/{wheel.name}")
+        files[site_wheels[-1]] = wheel
+    files[LIVE_BRIDGE] = bridge
+    entries = {
+        path: {"size": source.stat().st_size, "sha256": pyodide_runtime.sha256(source.read_bytes())}
+        for path, source in files.items()
+    }
+    fingerprint = pyodide_runtime.sha256(json.dumps(entries, sort_keys=True).encode())
+    return {
+        "cache": f"matgrad-live-{fingerprint[:16]}",
+        "runtime": served,
+        "packages": list(LIVE_PACKAGES),
+        "wheels": site_wheels,
+        "bridge": LIVE_BRIDGE,
+        "imports": list(LIVE_IMPORTS),
+        "files": entries,
+    }
+
+
 def prepare(app, config):
     root = Path(app.srcdir)
     build = Path(app.outdir).parent
@@ -178,6 +225,9 @@ def prepare(app, config):
     app.live_runtime_sums = stage_lite_dir(
         root / "book" / "_lite", root / config.jupyterlite_dir, build / "runtime-cache"
     )
+    app.live_manifest = live_manifest(
+        root / config.jupyterlite_dir / RUNTIME, wheel_dir, root / "book" / "_vendor" / LIVE_BRIDGE
+    )
     base = (config.html_baseurl or "").rstrip("/")
     # jupyterlite-sphinx empties this folder when the config is read (priority 500), so the
     # copies are written after it (priority 900).
@@ -187,24 +237,6 @@ def prepare(app, config):
         root / config.jupyterlite_content_dir,
         setup_cell(f"{base}/{LITE}/pypi" if base else None),
     )
-
-
-def to_root(docname: str) -> str:
-    return "../" * docname.count("/")
-
-
-def repl_url(docname: str, code: str) -> str:
-    """The lite REPL that installs matgrad and runs ``code``, relative to page ``docname``."""
-    query = urlencode(
-        {
-            "kernel": "python",
-            "showBanner": 0,
-            "promptCellPosition": "bottom",
-            "code": [f"{INSTALL}\n{QUIET_FONTS}", f"{WIDGET_PRELUDE}\n{code}"],
-        },
-        doseq=True,
-    )
-    return f"{to_root(docname)}{LITE_REPL}?{query}"
 
 
 def widget_cells(doctree) -> list[tuple[nodes.Element, nodes.Element, str]]:
@@ -220,31 +252,52 @@ def widget_cells(doctree) -> list[tuple[nodes.Element, nodes.Element, str]]:
     return found
 
 
+# data-start-limit-ms: how long the start may go without any progress (bytes arriving, a
+# stage passed) before the reader is told it stopped; not a limit on the whole start, which
+# on a slow connection takes as long as the download.
 SNAPSHOT_LABEL = (
-    '<div class="matgrad-live-widget" data-repl="{url}" data-runtime="{runtime}" '
-    'data-probes="{probes}" data-start-limit-ms="180000">'
+    '<div class="matgrad-live-widget" data-code="{code}" data-start-limit-ms="180000">'
     '<p class="matgrad-snapshot-label"><strong>Snapshot.</strong> This widget shows its saved '
     "state: its controls do nothing until it is live. "
     '<button type="button" class="matgrad-go-live">▶ Make this widget live</button> '
     '<span class="matgrad-live-note">Python starts in your browser from files this site '
-    "serves (about 40 MB the first time, cached after).</span></p>"
-    '<p class="matgrad-live-status" role="status" aria-live="polite"></p></div>'
+    "serves (about {megabytes} MB the first time, kept for later).</span></p>"
+    '<p class="matgrad-live-status" role="status" aria-live="polite"></p>'
+    '<p class="matgrad-live-progress"></p></div>'
 )
+
+
+def live_code(code: str) -> str:
+    """What the live widget runs: the widget's cell after the one import it may assume."""
+    return f"{WIDGET_PRELUDE}\n{code}"
 
 
 def mark_widgets(app, doctree, docname):
     """Each widget output becomes an inert snapshot with a button that makes it live."""
+    size = sum(entry["size"] for entry in app.live_manifest["files"].values())
     for cell, output, code in widget_cells(doctree):
         label = SNAPSHOT_LABEL.format(
-            url=repl_url(docname, code).replace("&", "&amp;"),
-            runtime=f"{to_root(docname)}{LITE}/{RUNTIME}/",
-            probes=" ".join(RUNTIME_PROBES),
+            code=html.escape(live_code(code), quote=True), megabytes=round(size / 1e6)
         )
         cell.insert(cell.index(output), nodes.raw("", label, format="html"))
         # `inert`: no click, focus or key reaches the stored controls, so nothing a reader does
         # can make the snapshot look as if it had recomputed.
         output.insert(0, nodes.raw("", '<div class="matgrad-snapshot" inert>', format="html"))
         output.append(nodes.raw("", "</div>", format="html"))
+
+
+def defer_widget_manager(app, pagename, templatename, context, doctree):
+    """The widget manager's scripts (_config.yml's ``nb_ipywidgets_js``, which myst-nb puts
+    in the head of a page with widgets, where 3.6 MB would hold up its first paint) are left
+    out of the page: live-widgets.js loads them, in the same order, after the first paint."""
+    manager = set(app.config.nb_ipywidgets_js)
+    if context.get("script_files"):
+        context["script_files"] = [
+            script
+            for script in context["script_files"]
+            # Sphinx names a static file by its path in the site: _static/requirejs/require.js
+            if str(getattr(script, "filename", script)).removeprefix("_static/") not in manager
+        ]
 
 
 def add_live_link(app, pagename, templatename, context, doctree):
@@ -271,11 +324,22 @@ def finish(app, exception):
     kernel = settings["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
     if kernel.get("pyodideUrl") != f"./{RUNTIME}/pyodide.js":
         raise pyodide_runtime.RuntimeFileError(f"the lite kernel loads Pyodide from {kernel}")
+    write_live_manifest(out, app.live_manifest)
     contents = Path(app.srcdir) / app.config.jupyterlite_content_dir
     for chapter in app.config.lite_pages:
         download = out / "_sources" / f"{chapter}.ipynb"
         if download.exists():
             shutil.copyfile(contents / f"{Path(chapter).name}.ipynb", download)
+
+
+def write_live_manifest(out: Path, manifest: dict) -> None:
+    """Write ``_static/live-runtime.json``, once every file it lists is served as recorded."""
+    static = out / "_static"
+    for path, entry in manifest["files"].items():
+        served = (static / path).resolve()
+        if not served.is_file() or pyodide_runtime.sha256(served.read_bytes()) != entry["sha256"]:
+            raise pyodide_runtime.RuntimeFileError(f"{served} differs from what the widgets load")
+    (static / LIVE_MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 def setup(app):
@@ -284,6 +348,8 @@ def setup(app):
     app.connect("config-inited", prepare, priority=900)
     app.connect("doctree-resolved", mark_widgets)
     app.connect("html-page-context", add_live_link)
+    # After myst-nb has added the page's widget scripts (its handler has the default 500).
+    app.connect("html-page-context", defer_widget_manager, priority=950)
     # After jupyterlite-sphinx's own build-finished handler has built the lite app.
     app.connect("build-finished", finish, priority=900)
     app.add_js_file("live-widgets.js", loading_method="defer")

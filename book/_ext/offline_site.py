@@ -8,8 +8,8 @@
   its scripts are dropped from every page.
 * No jupyterlite-sphinx page assets: it adds a Google web font and the script of its
   embedding directives to every page; the book uses none of its directives (its live widgets
-  load the lite REPL with book/_vendor/live-widgets.js, see book/_ext/live_notebooks.py), so
-  neither is needed.
+  run in the page's own Python, book/_vendor/live-widgets.js, see
+  book/_ext/live_notebooks.py), so neither is needed.
 * sphinx-design's stylesheet and tab script only on a page that uses one of its components:
   Jupyter Book always enables sphinx-design, and no chapter has tabs, cards or grids.
 * myst-nb's "Show code cell source" toggles are named by what they show. myst-nb labels each

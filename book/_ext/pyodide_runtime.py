@@ -1,6 +1,7 @@
 """The Python runtime of the live book, served by the site itself and verified file by file.
 
-The live copy (JupyterLite, book/_ext/live_notebooks.py) runs the chapters in Pyodide, CPython
+The live copy (JupyterLite, book/_ext/live_notebooks.py) and the live widgets of the pages
+(book/_vendor/live-worker.js, which loads a part of it) run in Pyodide, CPython
 compiled to WebAssembly. JupyterLite's kernel would load Pyodide and its packages from a CDN;
 this module assembles them from package registries instead, so that the site sends no request
 to any other host, and so that the live book can be tested here, where only the registries are

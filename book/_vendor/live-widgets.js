@@ -1,34 +1,82 @@
-/* Live widgets in place (book/_ext/live_notebooks.py writes the markup this script drives).
+/* Widgets on a static page: their snapshots, and the same widgets live, in place
+ * (book/_ext/live_notebooks.py writes the markup this script drives).
  *
- * Every widget on a static page is an inert snapshot of its stored state. Its button loads,
- * only when clicked, an iframe of the site's JupyterLite REPL that installs matgrad and runs
- * the widget's cell (jupyterlite-sphinx's load-on-click pattern). The snapshot stays on show,
- * marked as such, until the live widget has rendered; then the iframe takes its place.
+ * 1. The widget manager that draws the snapshots (RequireJS, widgets-bridge.js and the
+ *    html-manager bundle, 3.6 MB) loads after the page's first paint, not before it: a page
+ *    with widgets paints as soon as a page of text.
+ * 2. "Make this widget live" runs the widget's cell in Python in this browser: Pyodide in a
+ *    Web Worker (live-worker.js), one per page, shared by every widget on it, started on the
+ *    first press or already when the reader points at or tabs to a button. ipywidgets' Python
+ *    side talks to a widget manager of this page (the html-manager bundle's HTMLManager, with
+ *    comms that go to the worker), which draws the live widget where the snapshot was.
  *
- * Failure is never silent: without WebAssembly, when a runtime file cannot be had (checked
- * before the iframe loads: the kernel itself would wait for it without a word), on an error in
- * the REPL or a dead kernel, or when no widget has rendered after the panel's start limit
- * (data-start-limit-ms: a cold start on a slow phone can take a minute or more), the reader is
- * told what happened and what to do, and the snapshot stays, still marked as a snapshot. The
- * same WebAssembly check guards the "Run live" link of each chapter.
+ * The wait is told as it is: while Python downloads, the bytes received of the total and the
+ * time since the press; then each stage. The time limit (data-start-limit-ms) counts from
+ * the last sign of progress, so a slow connection that is still downloading is never called
+ * dead. Every failure says what stopped, and where; the snapshot stays on show, marked as a
+ * snapshot, until the live widget has been drawn. The same WebAssembly check guards the
+ * "Run live" link of each chapter.
  */
 (function () {
   "use strict";
-  var POLL_MS = 250;
-  var STAGES = {
-    app: "Opening the live notebook app…",
-    python: "Starting Python in your browser (Pyodide)…",
-    install: "Installing matgrad and the packages its widgets need…",
-    widget: "Running the widget's cell…",
-  };
+  var STATIC = new URL(".", document.currentScript.src).href; // this site's _static/
+  var WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]';
+  // What myst-nb would have loaded in the page's head (_config.yml's nb_ipywidgets_js), in
+  // order: live_notebooks.py takes it out of the head, and it loads here after first paint.
+  var MANAGER_FILES = [
+    "requirejs/require.js",
+    "widgets-bridge.js",
+    "html-manager/dist/embed-amd.js",
+  ];
+  var MB = 1e6;
   var NO_WASM =
     "This browser cannot run Python here: it has no WebAssembly (or it is switched off). " +
     "A current Chrome, Firefox, Safari or Edge runs the live book; this page and its " +
     "snapshots stay as they were saved.";
+  var STILL_SAVED = " The snapshot below is still the saved state.";
+  var STAGES = {
+    downloading: "Downloading Python and the widget's packages…",
+    starting: "Starting Python in your browser (Pyodide)…",
+    unpacking: "Unpacking numpy, matplotlib and the widget's packages…",
+    importing: "Importing the widget's modules…",
+    restoring: "Restoring what an earlier start compiled…",
+    ready: "Running the widget's cell…",
+  };
 
   function hasWebAssembly() {
     return typeof WebAssembly === "object" && typeof WebAssembly.instantiate === "function";
   }
+
+  // 1. The widget manager, after first paint (a frame, then a task after it).
+
+  var managerFiles = null;
+  function loadManagerFiles() {
+    if (!managerFiles) {
+      managerFiles = new Promise(function (resolve, reject) {
+        var left = MANAGER_FILES.length;
+        MANAGER_FILES.forEach(function (name) {
+          var script = document.createElement("script");
+          script.src = STATIC + name;
+          script.async = false; // run in the order above, whenever each arrives
+          script.onload = function () {
+            if (--left === 0) resolve();
+          };
+          script.onerror = function () {
+            reject(new Error(name + " could not be loaded"));
+          };
+          document.head.appendChild(script);
+        });
+      });
+    }
+    return managerFiles;
+  }
+  if (document.querySelector(WIDGET_STATE)) {
+    window.requestAnimationFrame(function () {
+      window.setTimeout(loadManagerFiles, 0);
+    });
+  }
+
+  // 2. The page's Python: one worker, one widget manager for its live widgets.
 
   function say(panel, text, isError) {
     var status = panel.querySelector(".matgrad-live-status");
@@ -36,106 +84,308 @@
     status.classList.toggle("matgrad-live-error", Boolean(isError));
   }
 
-  // What the REPL inside the iframe shows: the widget, an error, or how far it has got. The
-  // lite app exposes itself (exposeAppInBrowser in book/_lite/jupyter-lite.json), so its kernel's
-  // status and its cells' outputs are read from its models, not guessed from its pages.
-  function inspect(frame) {
-    var app;
-    try {
-      app = frame.contentWindow && frame.contentWindow.jupyterapp;
-    } catch (error) {
-      return { error: "the live widget's page could not be read (" + error + ")" };
-    }
-    var panel = app && app.shell && app.shell.currentWidget;
-    if (!panel || !panel.console || !panel.sessionContext) return { stage: STAGES.app };
-    var session = panel.sessionContext.session;
-    var kernel = session && session.kernel;
-    if (kernel && (kernel.status === "dead" || kernel.connectionStatus === "disconnected")) {
-      return { error: "Python stopped (its kernel is " + kernel.status + ")" };
-    }
-    var cells = panel.console.cells;
-    for (var i = 0; i < cells.length; i++) {
-      var outputs = cells.get(i).model.outputs.toJSON();
-      for (var j = 0; j < outputs.length; j++) {
-        if (outputs[j].output_type === "error") {
-          return { error: outputs[j].ename + ": " + outputs[j].evalue };
-        }
-      }
-    }
-    if (panel.node.querySelector(".jp-OutputArea-output .jupyter-widgets")) return { live: true };
-    if (!kernel || kernel.status === "starting" || kernel.status === "unknown" || !cells.length) {
-      return { stage: STAGES.python };
-    }
-    var installed = cells.get(0).model.executionCount !== null;
-    return { stage: installed ? STAGES.widget : STAGES.install };
+  function showProgress(panel, text) {
+    panel.querySelector(".matgrad-live-progress").textContent = text;
   }
 
-  // Each core runtime file answers a HEAD request (no download) before the iframe loads.
-  function probeRuntime(panel) {
-    var names = panel.dataset.probes.split(" ");
-    return Promise.all(
-      names.map(function (name) {
-        var url = panel.dataset.runtime + name;
-        return fetch(url, { method: "HEAD", cache: "no-store" }).then(
-          function (reply) {
-            return reply.ok ? null : name + " (HTTP " + reply.status + ")";
-          },
-          function () {
-            return name + " (no answer)";
-          },
-        );
-      }),
-    ).then(function (missing) {
-      return missing.filter(Boolean);
+  function megabytes(bytes) {
+    return (bytes / MB).toFixed(1);
+  }
+
+  // "numpy-2.0.2-cp312-….whl" -> "numpy"; a core file keeps its name.
+  function packageName(file) {
+    return /\.whl$/.test(file) ? file.split("-")[0] : file;
+  }
+
+  // One comm of the page's widget manager, whose other end is a Python comm in the worker
+  // (live_bridge.PageComm). The manager calls what @jupyter-widgets/base 6 (ipywidgets 8.1)
+  // calls on a comm: send, on_msg, on_close, close; messages are shaped like a kernel's.
+  function PageComm(runtime, id, targetName) {
+    this.comm_id = id;
+    this.target_name = targetName;
+    this._runtime = runtime;
+    this._onMsg = null;
+    this._onClose = null;
+    this._early = []; // messages that came before the model listened
+  }
+  PageComm.prototype.open = function () {
+    return ""; // opened by Python already
+  };
+  PageComm.prototype.send = function (data, callbacks, metadata, buffers) {
+    return this._runtime.send(this.comm_id, data, callbacks, buffers);
+  };
+  PageComm.prototype.close = function () {
+    return "";
+  };
+  PageComm.prototype.on_msg = function (callback) {
+    this._onMsg = callback;
+    var early = this._early.splice(0);
+    for (var i = 0; i < early.length; i++) callback(early[i]);
+  };
+  PageComm.prototype.on_close = function (callback) {
+    this._onClose = callback;
+  };
+  PageComm.prototype.deliver = function (message) {
+    if (this._onMsg) this._onMsg(message);
+    else this._early.push(message);
+  };
+
+  function Runtime() {
+    var self = this;
+    this.startedAt = Date.now(); // about when the worker's clock starts
+    this.lastProgressAt = this.startedAt;
+    this.progress = { stage: "downloading", received: 0, total: 0, files: [] };
+    this.failure = null;
+    this.comms = {};
+    this.callbacks = {};
+    this.runs = {};
+    this.counter = 0;
+    this.panels = []; // panels waiting for this runtime
+    this.chain = Promise.resolve(); // widget messages, handled one after the other
+    this.manager = loadManagerFiles()
+      .then(function () {
+        return new Promise(function (resolve, reject) {
+          window.require(["@jupyter-widgets/html-manager"], resolve, reject);
+        });
+      })
+      .then(function (htmlManager) {
+        return new htmlManager.HTMLManager({});
+      });
+    this.manager.catch(function (error) {
+      self.fail("the widget manager could not be loaded: " + error.message);
     });
-  }
-
-  function goLive(panel, button) {
-    var cell = panel.closest(".cell");
-    var snapshot = cell.querySelector(".matgrad-snapshot");
-    if (!hasWebAssembly()) {
-      say(panel, NO_WASM, true);
+    try {
+      this.worker = new Worker(STATIC + "live-worker.js");
+    } catch (error) {
+      this.worker = null;
+      this.failure = "this browser could not start a worker for Python (" + error.message + ")";
       return;
     }
-    button.disabled = true;
-    say(panel, "Starting Python in your browser… the snapshot below is still the saved state.");
-    probeRuntime(panel).then(function (missing) {
-      if (missing.length) {
-        button.disabled = false;
-        say(panel, "The Python runtime could not be loaded from this site: " +
-          missing.join(", ") + ". Reload the page to try again; if it persists, the site " +
-          "was published without its runtime. The snapshot below is the saved state.", true);
-      } else {
-        start(panel, button, snapshot);
+    this.worker.onmessage = function (event) {
+      self.receive(event.data);
+    };
+    this.worker.onerror = function (event) {
+      self.fail("Python's worker stopped: " + (event.message || "no reason given"));
+    };
+    this.worker.postMessage({ type: "start", manifest: STATIC + "live-runtime.json" });
+  }
+
+  Runtime.prototype.receive = function (message) {
+    var self = this;
+    if (message.type === "progress") {
+      var before = this.progress;
+      if (message.received !== before.received || message.stage !== before.stage) {
+        this.lastProgressAt = Date.now();
       }
+      this.progress = message;
+      this.panels.forEach(function (panel) {
+        self.tell(panel);
+      });
+    } else if (message.type === "comm") {
+      var comm = JSON.parse(message.text);
+      this.queue(function () {
+        return self.fromPython(comm, message.buffers);
+      });
+    } else if (message.type === "idle") {
+      this.queue(function () {
+        var callbacks = self.callbacks[message.msg_id] || {};
+        delete self.callbacks[message.msg_id];
+        if (callbacks.iopub && callbacks.iopub.status) {
+          callbacks.iopub.status({
+            content: { execution_state: "idle" },
+            parent_header: { msg_id: message.msg_id },
+          });
+        }
+      });
+    } else if (message.type === "ran" || (message.type === "failed" && message.id)) {
+      var run = this.runs[message.id];
+      delete this.runs[message.id];
+      if (!run) return; // given up already: the start failed meanwhile
+      this.queue(function () {
+        if (message.type === "ran") run.resolve(message.model_id);
+        else run.reject(new Error(message.reason));
+      });
+    } else if (message.type === "failed") {
+      this.retryable = Boolean(message.retryable);
+      this.fail(message.reason);
+    } else if (message.type === "kept") {
+      // The next start in this browser can reuse this one's bytecode (benchmarks wait for it).
+      document.documentElement.dataset.matgradWarmStartKept = String(message.bytes);
+    }
+  };
+
+  // Widget messages are handled in the order Python sent them, each after the one before
+  // has been taken in (a model exists before the messages that use it).
+  Runtime.prototype.queue = function (handle) {
+    var self = this;
+    this.chain = this.chain.then(handle).catch(function (error) {
+      self.fail("the page could not draw the widget (" + error + ")");
     });
+  };
+
+  // A message of a Python comm (live_bridge.PageComm.publish_msg), as a kernel's would be.
+  Runtime.prototype.fromPython = function (message, buffers) {
+    var comm = this.comms[message.comm_id];
+    var kernelMessage = {
+      header: { msg_type: message.msg_type },
+      parent_header: message.parent ? { msg_id: message.parent } : {},
+      metadata: message.metadata,
+      content: { comm_id: message.comm_id, data: message.data },
+      buffers: buffers,
+    };
+    if (message.msg_type === "comm_open") {
+      if (message.target_name !== "jupyter.widget") return null;
+      comm = new PageComm(this, message.comm_id, message.target_name);
+      this.comms[message.comm_id] = comm;
+      kernelMessage.content.target_name = message.target_name;
+      return this.manager.then(function (manager) {
+        return manager.handle_comm_open(comm, kernelMessage);
+      });
+    }
+    if (!comm) return null;
+    if (message.msg_type === "comm_msg") {
+      comm.deliver(kernelMessage);
+    } else if (message.msg_type === "comm_close") {
+      delete this.comms[message.comm_id];
+      if (comm._onClose) comm._onClose(kernelMessage);
+    }
+    return null;
+  };
+
+  // A message of the page's widget manager to a Python comm. The returned id is the
+  // message's: an echo_update from Python names it as its parent. The callbacks' "idle"
+  // comes when Python has handled the message (the manager sends no more than one update
+  // per widget until then).
+  Runtime.prototype.send = function (commId, data, callbacks, buffers) {
+    var id = "page-" + ++this.counter;
+    var copies = (buffers || []).map(function (buffer) {
+      if (buffer instanceof ArrayBuffer) return buffer.slice(0);
+      return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
+    });
+    this.callbacks[id] = callbacks || {};
+    this.worker.postMessage(
+      { type: "comm_msg", comm_id: commId, text: JSON.stringify(data), buffers: copies, msg_id: id },
+      copies,
+    );
+    return id;
+  };
+
+  Runtime.prototype.run = function (code) {
+    var self = this;
+    var id = "run-" + ++this.counter;
+    var done = new Promise(function (resolve, reject) {
+      self.runs[id] = { resolve: resolve, reject: reject };
+    });
+    this.worker.postMessage({ type: "run", id: id, code: code });
+    return done;
+  };
+
+  // Where the start is, in words: what is downloading, or the stage.
+  Runtime.prototype.where = function () {
+    var progress = this.progress;
+    if (progress.total && progress.received < progress.total) {
+      var names = progress.files.map(packageName);
+      return (
+        "downloading " +
+        (names.length ? names.slice(0, 3).join(", ") : "Python") +
+        ", " +
+        megabytes(progress.received) +
+        " of " +
+        megabytes(progress.total) +
+        " MB"
+      );
+    }
+    var words = {
+      downloading: "asking the site for Python",
+      starting: "starting Python",
+      unpacking: "unpacking the packages",
+      restoring: "restoring an earlier start's bytecode",
+      ready: "running the widget's cell",
+    };
+    return words[progress.stage] || progress.stage; // "importing matplotlib"
+  };
+
+  Runtime.prototype.tell = function (panel) {
+    if (this.failure) return;
+    var progress = this.progress;
+    var stage = progress.stage.split(" ")[0];
+    var downloading = progress.total && progress.received < progress.total;
+    var sentence = STAGES[stage] || STAGES.starting;
+    if (stage === "importing") sentence = "Importing " + progress.stage.slice(10) + "…";
+    if (panel.dataset.said !== sentence) {
+      panel.dataset.said = sentence; // the status is a live region: said once per stage
+      say(panel, sentence + STILL_SAVED);
+    }
+    var seconds = Math.round((Date.now() - Number(panel.dataset.pressedAt)) / 1000);
+    // Python starts while the last packages still arrive: their bytes, as long as they do.
+    var bytes = downloading
+      ? megabytes(progress.received) + " of " + megabytes(progress.total) + " MB · "
+      : "";
+    showProgress(panel, bytes + seconds + " s");
+  };
+
+  Runtime.prototype.fail = function (reason) {
+    if (this.failure) return;
+    this.failure = reason;
+    if (this.worker && this.retryable) {
+      // A file that could not be had, before Python started: the worker keeps what has
+      // arrived (and goes on downloading the rest); the next press asks it to try again.
+      lingering = this;
+    } else if (this.worker) {
+      this.worker.terminate();
+    }
+    if (runtime === this) runtime = null; // the next press starts afresh
+    var runs = this.runs;
+    Object.keys(runs).forEach(function (id) {
+      runs[id].reject(new Error(reason));
+    });
+    this.panels.forEach(function (panel) {
+      failed(panel, reason);
+    });
+    this.panels = [];
+  };
+
+  var runtime = null;
+  var lingering = null; // a start that failed for a missing file, and can try again
+  function pageRuntime() {
+    if (!runtime && lingering) {
+      runtime = lingering;
+      lingering = null;
+      runtime.failure = null;
+      runtime.retryable = false;
+      runtime.lastProgressAt = Date.now();
+      runtime.worker.postMessage({ type: "retry" });
+    }
+    if (!runtime) runtime = new Runtime();
+    return runtime;
   }
 
-  // The REPL shows the cells it ran and a prompt for more. The prompt goes (a live widget needs
-  // none), and the iframe is kept as tall as the cells, so that nothing scrolls inside it.
-  // Returns whether the height had to change.
-  function fit(frame) {
-    var panel = frame.contentWindow.jupyterapp.shell.currentWidget;
-    var prompt = panel.console.promptCell;
-    if (prompt && prompt.parent && prompt.parent.isVisible) prompt.parent.hide();
-    // What the ran cells need (not the content's box: it stretches with the iframe), plus
-    // what the REPL has around them.
-    var content = panel.node.querySelector(".jp-CodeConsole-content");
-    var cells = 0;
-    for (var i = 0; i < content.children.length; i++) cells += content.children[i].offsetHeight;
-    var needed = panel.node.offsetHeight - content.clientHeight + cells + 12;
-    if (Math.abs(frame.clientHeight - needed) <= 8) return false;
-    frame.style.height = needed + "px";
-    return true;
+  // 3. The panels.
+
+  function failed(panel, reason) {
+    window.clearInterval(Number(panel.dataset.timer));
+    delete panel.dataset.said;
+    panel.querySelector(".matgrad-go-live").disabled = false;
+    showProgress(panel, "");
+    var missing = /^could not be loaded: /.test(reason);
+    say(
+      panel,
+      missing
+        ? "The Python runtime " + reason + ". Reload the page to try again; if it persists, " +
+            "the site was published without its runtime. The snapshot below is the saved state."
+        : "The live widget stopped: " + reason + ". Press the button to try again (what has " +
+            "been downloaded is kept), or use the chapter's “Run live” link; the snapshot " +
+            "below is the saved state.",
+      true,
+    );
   }
 
-  // ipywidgets 8 draws a slider's handle as noUiSlider's <div role="slider"> with no name (its
-  // description is a <label> that names nothing), so a screen reader would announce a bare
-  // value. Each handle is named by its slider's label, also when the widget redraws.
-  function nameSliders(frame) {
-    var doc = frame.contentDocument;
+  // ipywidgets 8 draws a slider's handle as noUiSlider's <div role="slider"> with no name
+  // (its description is a <label> that names nothing), so a screen reader would announce a
+  // bare value. Each handle is named by its slider's label, also when the widget redraws.
+  function nameSliders(box) {
     function name() {
-      var handles = doc.querySelectorAll(".widget-slider [role='slider']:not([aria-label])");
+      var handles = box.querySelectorAll(".widget-slider [role='slider']:not([aria-label])");
       for (var i = 0; i < handles.length; i++) {
         var label = handles[i].closest(".widget-slider").querySelector(".widget-label");
         var text = label ? label.textContent.trim() : "";
@@ -143,98 +393,103 @@
       }
     }
     name();
-    new frame.contentWindow.MutationObserver(name).observe(doc.body, {
-      childList: true,
-      subtree: true,
+    new MutationObserver(name).observe(box, { childList: true, subtree: true });
+  }
+
+  // The live widget goes where the snapshot was (in the same output, so it is styled as
+  // the snapshot was); the snapshot is hidden in the same task, so the page never shows both.
+  function reveal(panel, runtime, modelId) {
+    var snapshot = panel.closest(".cell").querySelector(".matgrad-snapshot");
+    return runtime.manager.then(function (manager) {
+      return manager
+        .get_model(modelId)
+        .then(function (model) {
+          return manager.create_view(model);
+        })
+        .then(function (view) {
+          var box = document.createElement("div");
+          box.className = "matgrad-live-output widget-subarea";
+          box.tabIndex = -1; // where the keyboard is taken once the button is gone
+          snapshot.parentNode.insertBefore(box, snapshot.nextSibling);
+          return manager.display_view(view, box).then(function () {
+            var hadFocus = panel.contains(document.activeElement);
+            nameSliders(box);
+            snapshot.hidden = true;
+            panel.querySelector(".matgrad-snapshot-label").hidden = true;
+            if (hadFocus) box.focus();
+          });
+        });
     });
   }
 
-  // Swapped in for the snapshot, the live widget is announced once its size has settled
-  // (a click while the page still moves under the mouse would be lost), then kept fitted.
-  function reveal(panel, frame, snapshot) {
-    // Pressing a control makes the REPL focus its whole panel first, and the browser scrolls
-    // this page to show that focused panel: the control moves away under the mouse before it
-    // is released, and the click is lost. The iframe is fitted to its content, so focusing
-    // inside it never needs to scroll anything.
-    var inner = frame.contentWindow.HTMLElement.prototype;
-    var focus = inner.focus;
-    inner.focus = function (options) {
-      return focus.call(this, Object.assign({ preventScroll: true }, options));
-    };
-    // The page shows the widget's cell right above it; the REPL shows only what it computed,
-    // across its whole width (no prompt gutter: on a phone it took a fifth of the width).
-    var style = frame.contentDocument.createElement("style");
-    style.textContent =
-      ".jp-CodeConsole-content .jp-Cell-inputWrapper," +
-      " .jp-CodeConsole-content .jp-mod-noOutputs," +
-      " .jp-CodeConsole-content .jp-OutputPrompt { display: none; }";
-    frame.contentDocument.head.appendChild(style);
-    nameSliders(frame);
-    // The REPL is a JupyterLab console, which takes an Enter pressed outside its prompt (it
-    // cancels the key and focuses the prompt), so a widget's button never saw it. The prompt
-    // is hidden here: an Enter on a widget's button is the button's.
-    frame.contentWindow.addEventListener(
-      "keydown",
-      function (event) {
-        var target = event.target;
-        if (event.key === "Enter" && target.closest && target.closest(".jupyter-widgets button")) {
-          event.stopPropagation();
-        }
-      },
-      true,
-    );
-    snapshot.parentNode.hidden = true; // the whole stored output, not just its wrapper
-    frame.hidden = false;
-    var steady = 0;
-    var settle = window.setInterval(function () {
-      steady = fit(frame) ? 0 : steady + 1;
-      if (steady < 3) return;
-      window.clearInterval(settle);
-      panel.classList.add("matgrad-is-live");
-      panel.querySelector(".matgrad-snapshot-label").hidden = true;
-      say(panel, "Live: Python is running in your browser; every control recomputes.");
-      var keep = window.setInterval(function () {
-        if (frame.isConnected) fit(frame);
-        else window.clearInterval(keep);
-      }, 500);
-    }, 100);
-  }
-
-  function start(panel, button, snapshot) {
+  function goLive(panel, button) {
+    if (!hasWebAssembly()) {
+      say(panel, NO_WASM, true);
+      return;
+    }
+    var python = pageRuntime();
+    if (python.failure) {
+      runtime = null;
+      failed(panel, python.failure);
+      return;
+    }
+    button.disabled = true;
+    panel.dataset.pressedAt = String(Date.now());
+    python.panels.push(panel);
+    python.tell(panel);
     var limit = Number(panel.dataset.startLimitMs);
-    var frame = document.createElement("iframe");
-    frame.className = "matgrad-live-frame";
-    frame.title = "Live widget: Python running in this browser";
-    frame.src = panel.dataset.repl;
-    // As tall as the snapshot plus the REPL's toolbar and prompt; hidden until it is live.
-    frame.style.height = Math.max(snapshot.offsetHeight + 260, 480) + "px";
-    frame.hidden = true;
-    panel.appendChild(frame);
-    var started = Date.now();
-    var shown = null;
-    var timer = window.setInterval(function () {
-      var seen = inspect(frame);
-      if (seen.stage && seen.stage !== shown) {
-        shown = seen.stage;
-        say(panel, shown + " The snapshot below is still the saved state.");
-      }
-      if (seen.live) {
-        window.clearInterval(timer);
-        reveal(panel, frame, snapshot);
-      } else if (seen.error) {
-        window.clearInterval(timer);
-        frame.hidden = false; // the reader can see the error in full
-        say(panel, "The live widget stopped with an error: " + seen.error +
-          ". Reload the page to try again; the snapshot below is the saved state.", true);
-      } else if (Date.now() - started > limit) {
-        window.clearInterval(timer);
-        frame.remove();
-        button.disabled = false;
-        say(panel, "Python did not start within " + Math.round(limit / 1000) + " seconds " +
-          "(the runtime may have failed to load, or the device is short of memory). " +
-          "Try again, or use the chapter's “Run live” link; the snapshot stays as saved.", true);
-      }
-    }, POLL_MS);
+    panel.dataset.timer = String(
+      window.setInterval(function () {
+        if (python.failure) return;
+        python.tell(panel);
+        // From the last progress, or from the press if Python was quiet before it (started
+        // earlier on intent, or ready and waiting).
+        var since = Math.max(python.lastProgressAt, Number(panel.dataset.pressedAt));
+        var quiet = Date.now() - since;
+        if (quiet > limit) {
+          var seconds = Math.round((Date.now() - Number(panel.dataset.pressedAt)) / 1000);
+          python.fail(
+            "it stopped after " + seconds + " s while " + python.where() + ": nothing more " +
+              "came for " + Math.round(limit / 1000) + " s (a slow or broken connection, or " +
+              "a device short of memory)",
+          );
+        }
+      }, 250),
+    );
+    var ranAt = null;
+    python
+      .run(panel.dataset.code)
+      .then(function (modelId) {
+        ranAt = Date.now();
+        return reveal(panel, python, modelId);
+      })
+      .then(
+        function () {
+          window.clearInterval(Number(panel.dataset.timer));
+          python.panels.splice(python.panels.indexOf(panel), 1);
+          var pressed = Number(panel.dataset.pressedAt);
+          var seconds = (Date.now() - pressed) / 1000;
+          // When each stage began, in ms from the press (benchmarks/live_book.py reads it);
+          // a stage before the press (a start on intent) is negative.
+          var timeline = (python.progress.timeline || []).map(function (mark) {
+            return [mark[0], python.startedAt + mark[1] - pressed];
+          });
+          timeline.push(["cell ran", ranAt - pressed], ["live", Date.now() - pressed]);
+          panel.dataset.timeline = JSON.stringify(timeline);
+          showProgress(panel, "");
+          panel.classList.add("matgrad-is-live");
+          say(
+            panel,
+            "Live: Python is running in your browser; every control recomputes (ready in " +
+              seconds.toFixed(1) + " s).",
+          );
+        },
+        function (error) {
+          if (python.failure) return; // every waiting panel was told already
+          python.panels.splice(python.panels.indexOf(panel), 1);
+          failed(panel, "the widget's cell raised " + error.message);
+        },
+      );
   }
 
   document.addEventListener("click", function (event) {
@@ -251,4 +506,13 @@
       note.classList.add("matgrad-live-error");
     }
   });
+
+  // Pointing at a button or tabbing to it is taken as intent: Python starts downloading and
+  // starting then, so that the press finds it further along (nothing is shown until then).
+  function prewarm(event) {
+    var button = event.target.closest && event.target.closest(".matgrad-go-live");
+    if (button && !button.disabled && hasWebAssembly()) pageRuntime();
+  }
+  document.addEventListener("pointerover", prewarm);
+  document.addEventListener("focusin", prewarm);
 })();

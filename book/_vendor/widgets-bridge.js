@@ -1,4 +1,5 @@
-/* Glue between the vendored widget manager and this site; loaded before embed-amd.js.
+/* Glue between the vendored widget manager and this site; loaded before embed-amd.js
+ * (both after the page's first paint, by live-widgets.js).
  *
  * 1. RequireJS names the widget modules (@jupyter-widgets/base, controls, output), and the
  *    manager derives the folder of its icon fonts from the URL RequireJS gives a module.
@@ -50,6 +51,11 @@
   }
 
   // MathJax 3 is a deferred script: it exists by DOMContentLoaded, before widgets render.
-  document.addEventListener("DOMContentLoaded", installHub);
+  // live-widgets.js loads this file after the page's first paint, when that has passed.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", installHub);
+  } else {
+    installHub();
+  }
   window.addEventListener("load", installHub);
 })();
