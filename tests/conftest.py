@@ -70,7 +70,7 @@ NEEDS = {
     "lite_built": "site",
     "live_context": "pyodide",
     "withholding_context": "pyodide",
-    "live_widget": "pyodide",
+    "slow_site": "pyodide",
     "jupyterlab": "jupyterlab",
 }
 

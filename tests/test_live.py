@@ -700,7 +700,6 @@ def press_with_limit(context, server, limit_ms: int):
     return page, panel
 
 
-@pytest.mark.pyodide  # tests/conftest.py's NEEDS does not know slow_site
 def test_a_slow_download_shows_progress_and_is_never_called_dead_while_it_moves(slow_site):
     """The limit counts from the last progress: a download that takes twice the limit, but
     never stops, goes live; meanwhile the panel shows the bytes received of the total
@@ -727,7 +726,6 @@ def test_a_slow_download_shows_progress_and_is_never_called_dead_while_it_moves(
     assert outside == []
 
 
-@pytest.mark.pyodide  # tests/conftest.py's NEEDS does not know slow_site
 def test_a_download_that_stops_is_told_where_it_stopped(slow_site):
     """A download that stops is called dead once nothing has come for the limit, and the
     reader is told where: the file, the megabytes received of the total. The snapshot stays."""
