@@ -583,6 +583,56 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
         page.close()
 
 
+# Whether this browser's Cache API holds the warm start of this build (live-worker.js).
+WARM_START_KEPT = """async () => {
+  const files = new URL('.', document.querySelector('script[src*="live-widgets.js"]').src);
+  const manifest = await (await fetch(new URL('live-runtime.json', files))).json();
+  if (!(await caches.has(manifest.cache))) return false;
+  const store = await caches.open(manifest.cache);
+  return Boolean(await store.match(new URL('live-warm-start.zip', files).href));
+}"""
+
+
+def prewarm_on_view(page) -> tuple[str, list[str]]:
+    """Scroll the page's first widget into view, without pointing at or pressing anything:
+    what the page decided (data-matgrad-prewarm), and the workers it started."""
+    workers: list[str] = []
+    page.on("worker", lambda worker: workers.append(worker.url))
+    page.locator(".matgrad-snapshot").first.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.documentElement.dataset.matgradPrewarm")
+    return page.evaluate("() => document.documentElement.dataset.matgradPrewarm"), workers
+
+
+def test_python_starts_on_view_only_where_this_browser_holds_the_runtime(
+    lite_built, server, browser
+):
+    """A reader who never made a widget live downloads nothing for scrolling past one. Once
+    a widget was live in this browser (the runtime and its warm start in the Cache API), a
+    widget coming into view starts Python, so that the start overlaps the reading."""
+    context, outside = fresh_context(browser, server)
+    try:
+        page = open_page_with_widgets(context, server, "book/why-transpose")
+        decided, workers = prewarm_on_view(page)
+        assert (decided, workers) == ("not cached", [])
+        make_live(page)
+        deadline = time.monotonic() + 60
+        while not page.evaluate(WARM_START_KEPT):
+            assert time.monotonic() < deadline, "the warm start was never kept"
+            page.wait_for_timeout(100)
+        page.close()
+        page = open_page_with_widgets(context, server, "book/why-transpose")
+        decided, workers = prewarm_on_view(page)
+        assert decided == "started"
+        if not workers:
+            page.wait_for_event("worker")
+        status = page.locator(".matgrad-live-status").first.inner_text()
+        assert status == "", f"a start on view says nothing until a press: {status!r}"
+        make_live(page)
+        assert outside == []
+    finally:
+        context.close()
+
+
 def fresh_context(browser, server):
     """A context of its own (nothing cached), recording requests to other hosts."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")

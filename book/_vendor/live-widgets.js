@@ -515,4 +515,42 @@
   }
   document.addEventListener("pointerover", prewarm);
   document.addEventListener("focusin", prewarm);
+
+  // A browser that holds this build's runtime and the warm start of an earlier live widget
+  // (live-worker.js keeps both in the Cache API) downloads nothing to start Python: there a
+  // widget coming into view is intent enough, and the start overlaps the reading. A reader
+  // who never made a widget live is never sent 27 MB for scrolling past one. What was
+  // decided is left on the page (data-matgrad-prewarm) for the tests.
+  function warmInThisBrowser() {
+    if (!window.caches) return Promise.resolve(false);
+    return fetch(STATIC + "live-runtime.json")
+      .then(function (reply) {
+        return reply.json();
+      })
+      .then(function (manifest) {
+        return caches.has(manifest.cache).then(function (has) {
+          if (!has) return false;
+          return caches.open(manifest.cache).then(function (store) {
+            return store.match(STATIC + "live-warm-start.zip").then(Boolean);
+          });
+        });
+      })
+      .catch(function () {
+        return false;
+      });
+  }
+  var panels = document.querySelectorAll(".matgrad-live-widget");
+  if (panels.length && hasWebAssembly() && window.IntersectionObserver) {
+    var seen = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+      seen.disconnect();
+      warmInThisBrowser().then(function (warm) {
+        document.documentElement.dataset.matgradPrewarm = warm ? "started" : "not cached";
+        if (warm) pageRuntime();
+      });
+    });
+    panels.forEach(function (panel) {
+      seen.observe(panel);
+    });
+  }
 })();
