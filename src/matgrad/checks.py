@@ -37,6 +37,7 @@ import contextlib
 import importlib.util
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -61,8 +62,8 @@ from matgrad.finite_differences import (
     numerical_gradient,
     scaled_step,
 )
-from matgrad.network import check_net
-from matgrad.rounding import cost_rounding, derivative_rounding
+from matgrad.network import backward, check_net
+from matgrad.rounding import cost_rounding, derivative_rounding, forward_errors
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 
@@ -417,17 +418,23 @@ def gradient_check(
     )
     if sample is not None:
         sample = positive_int("sample", sample)
-    rng = np.random.default_rng(non_negative_int("seed", seed))
-    claimed = _claimed_gradients(net, x, y, gradients)
-    rounding = backprop_rounding(net, x, y)
-    xw, yw = x.astype(work.dtype), y.astype(work.dtype)
-    record = work.forward(xw, yw)
-    entries = {}
-    for name, k in net.parameters():
-        size = net.parameter(name, k).size
-        chosen = sample is not None and sample < size
-        entries[name, k] = np.sort(rng.choice(size, sample, replace=False)) if chosen else None
-    differences = _Differences(work, record, xw, yw, batched)
+    seed = non_negative_int("seed", seed)
+    # Algorithm 6.3 runs once at (x, y) in the network's precision, and once more in the
+    # differences' when they differ: every gradient and bound below starts from these records.
+    record = net.forward(x, y)
+    claimed = _claimed_gradients(net, record, y, gradients)
+    xw, yw = x.astype(work.dtype, copy=False), y.astype(work.dtype, copy=False)
+    differences = _Differences(
+        work, record if work is net else work.forward(xw, yw), xw, yw, batched
+    )
+    rounding = backprop_rounding(net, record, y, differences.on(np.float64))
+    entries = dict.fromkeys(net.parameters())  # None: every entry of the parameter
+    if sample is not None:
+        rng = np.random.default_rng(seed)
+        for name, k in entries:
+            size = net.parameter(name, k).size
+            if sample < size:
+                entries[name, k] = np.sort(rng.choice(size, sample, replace=False))
     evaluations = {"forward": 2, "central": 4, "complex": 1}[method]
     with _progress_bar(net, record.m, entries, evaluations, progress) as advance:
         numerical = {
@@ -461,19 +468,20 @@ def gradient_check(
     )
 
 
-def backprop_rounding(net, x, y) -> dict[tuple[str, int], float]:
+def backprop_rounding(net, record, y, exact: _Differences) -> dict[tuple[str, int], float]:
     """How far rounding may move Algorithm 6.4's result here, per parameter array.
 
     For a float32 network, measured: Algorithm 6.4 runs again on a float64 copy, and the
     difference *is* float32's rounding of it; times :data:`BACKPROP_MARGIN`, for claimed
     gradients computed another way. For a float64 network, with no wider precision at hand,
-    bounded: :func:`~matgrad.rounding.derivative_rounding`. ``x`` and ``y`` must already
-    have the network's dtype.
+    bounded: :func:`~matgrad.rounding.derivative_rounding`. ``record`` is Algorithm 6.3's at
+    the point checked and ``y`` the target, both in the network's dtype; ``exact`` is the
+    point in float64 (the network itself when it is float64).
     """
     if net.dtype == np.float64:
-        return derivative_rounding(net, net.forward(x, y), y)
-    mine = net.gradients(x, y)
-    theirs = net.astype(np.float64).gradients(x.astype(np.float64), y.astype(np.float64))
+        return exact.forward_mode  # derivative_rounding of this very network and record
+    mine = backward(net, record, y)
+    theirs = backward(exact.work, exact.record, exact.y)
     result = {}
     for name, k in net.parameters():
         difference = np.abs(mine.parameter(name, k) - theirs.parameter(name, k))
@@ -490,13 +498,29 @@ class _Differences:
     same difference at twice the step (its truncation error, estimated as in Richardson
     extrapolation). Complex step subtracts nothing and has no truncation error at its tiny
     step; it rounds like backprop does (:func:`~matgrad.rounding.derivative_rounding`).
+    The bounds are computed when first asked for, once per check.
     """
 
     def __init__(self, work, record, x, y, batched):
         self.work, self.record, self.x, self.y, self.batched = work, record, x, y, batched
-        self.rounding = cost_rounding(work, record, y, whole_cost=not batched)
-        self.forward_mode = derivative_rounding(work, record, y)
         self.copies = {}
+
+    @cached_property
+    def forward_errors(self) -> dict[int, np.ndarray]:
+        """The rounding error bounds of ``h(0) .. h(l)`` at this point, which both bounds use."""
+        return forward_errors(self.work, self.record)
+
+    @cached_property
+    def rounding(self) -> float:
+        """A bound on the rounding error of the cost changes the differences divide."""
+        return cost_rounding(
+            self.work, self.record, self.y, whole_cost=not self.batched, errors=self.forward_errors
+        )
+
+    @cached_property
+    def forward_mode(self) -> dict[tuple[str, int], float]:
+        """A bound on complex step's rounding, which is Algorithm 6.4's, per parameter."""
+        return derivative_rounding(self.work, self.record, self.y, errors=self.forward_errors)
 
     def on(self, dtype) -> _Differences:
         """The same differences on a copy of the network in ``dtype`` (made once)."""
@@ -729,14 +753,15 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
     return check
 
 
-def _claimed_gradients(net, x, y, gradients) -> dict[tuple[str, int], np.ndarray]:
+def _claimed_gradients(net, record, y, gradients) -> dict[tuple[str, int], np.ndarray]:
     """The claimed ``∇W(k) J`` and ``∇b(k) J`` as float64 arrays, keyed ``(name, k)``.
 
-    A claim that is not an array of numbers is refused; one with NaN or inf is a claim,
-    and fails its row.
+    ``gradients=None`` claims Algorithm 6.4's, from Algorithm 6.3's ``record`` at the point
+    checked. A claim that is not an array of numbers is refused; one with NaN or inf is a
+    claim, and fails its row.
     """
     if gradients is None:
-        gradients = net.gradients(x, y)
+        gradients = backward(net, record, y)
     result = {}
     for name, k in net.parameters():
         try:
@@ -773,19 +798,24 @@ def _progress_bar(net, m, entries, evaluations, show):
     """
     total = 0
     work = 0.0
+    widths = net.widths
     for (name, k), chosen in entries.items():
         count = net.parameter(name, k).size if chosen is None else len(chosen)
         total += count * evaluations
-        later = sum(net.widths[j] * net.widths[j - 1] for j in range(k + 2, net.l + 1))
-        work += count * evaluations * m * (net.widths[k] + later)
-    available = importlib.util.find_spec("tqdm") is not None
-    if show is None:
+        later = sum(widths[j] * widths[j - 1] for j in range(k + 2, net.l + 1))
+        work += count * evaluations * m * (widths[k] + later)
+
+    def available():
         # tqdm is optional (``matgrad[progress]``): the live book's runtime does without it.
-        show = work > PROGRESS_WORK and available
+        # Looked up only when a bar is due: the lookup costs more than a small check.
+        return importlib.util.find_spec("tqdm") is not None
+
+    if show is None:
+        show = work > PROGRESS_WORK and available()
     if not boolean("progress", show):
         yield None
         return
-    if not available:
+    if not available():
         raise ModuleNotFoundError(
             "progress=True needs tqdm: pip install tqdm (or matgrad[progress])"
         )

@@ -33,7 +33,7 @@ def forward_errors(net, record) -> dict[int, np.ndarray]:
     return errors
 
 
-def cost_rounding(net, record, y, *, whole_cost: bool = False) -> float:
+def cost_rounding(net, record, y, *, whole_cost: bool = False, errors=None) -> float:
     """A bound on the rounding error of one evaluation of the loss ``L``.
 
     Per example, what the error of ``ŷ`` (:func:`forward_errors`) moves ``L`` by, plus the
@@ -45,10 +45,11 @@ def cost_rounding(net, record, y, *, whole_cost: bool = False) -> float:
     fit: ``ŷ − y`` is then a small difference of large numbers. A difference quotient
     divides this by its step. ``whole_cost`` adds what an evaluation of the whole ``J``
     also rounds (the sum over examples and ``λΩ``), as the reference loop evaluates it;
-    :func:`~matgrad.finite_differences.cost_changes` evaluates only the change.
+    :func:`~matgrad.finite_differences.cost_changes` evaluates only the change. ``errors``
+    may pass the record's :func:`forward_errors`, if already at hand.
     """
     eps = float(np.finfo(record.h[0].dtype).eps)
-    error = forward_errors(net, record)[net.l]
+    error = (forward_errors(net, record) if errors is None else errors)[net.l]
     yhat = record.yhat
     n_l = yhat.shape[0]
     slope = np.abs(net.loss.gradient(yhat, y))
@@ -64,7 +65,7 @@ def cost_rounding(net, record, y, *, whole_cost: bool = False) -> float:
     return float(total / record.m if net.reduction == "mean" else total)
 
 
-def derivative_rounding(net, record, y) -> dict[tuple[str, int], float]:
+def derivative_rounding(net, record, y, *, errors=None) -> dict[tuple[str, int], float]:
     """A bound on the rounding error of ``∇W(k) J`` and ``∇b(k) J``, per parameter array.
 
     Algorithm 6.4 run on magnitudes, with an error stream beside it. ``G`` is ``|g|``;
@@ -77,9 +78,11 @@ def derivative_rounding(net, record, y) -> dict[tuple[str, int], float]:
 
     It bounds backprop's result and, as well, complex step's (forward mode rounds the same
     products and the same small differences). The result is the largest entry's bound.
+    ``errors`` may pass the record's :func:`forward_errors`, if already at hand.
     """
     eps = float(np.finfo(record.h[0].dtype).eps)
-    errors = forward_errors(net, record)
+    if errors is None:
+        errors = forward_errors(net, record)
     yhat, m, n_l = record.yhat, record.m, record.yhat.shape[0]
     scale = 1 / m if net.reduction == "mean" else 1.0
     G = np.abs(net.loss.gradient(yhat, y)) * scale
