@@ -437,10 +437,7 @@ def gradient_check(
                 entries[name, k] = np.sort(rng.choice(size, sample, replace=False))
     evaluations = {"forward": 2, "central": 4, "complex": 1}[method]
     with _progress_bar(net, record.m, entries, evaluations, progress) as advance:
-        numerical = {
-            key: differences.gradient(*key, method, step, entries[key], advance)
-            for key in net.parameters()
-        }
+        numerical = differences.gradients(method, step, entries, advance)
     checks = []
     for (name, k), (N, error, used_step, crossed) in numerical.items():
         bounds = _Bounds(error, rounding[name, k])
@@ -532,37 +529,49 @@ class _Differences:
             self.copies[dtype] = _Differences(work, work.forward(x, y), x, y, self.batched)
         return self.copies[dtype]
 
-    def gradient(self, name, k, method, step, entries, advance=None):
-        """``N``, its error bound, the step used and which entries' steps crossed a kink.
+    def gradients(self, method, step, entries, advance=None):
+        """For each parameter of ``entries``: ``N``, its error bound, the step used and which
+        entries' steps crossed a kink.
 
-        For ``W(k)`` or ``b(k)``, its ``entries`` if given. ``step`` is the base step.
-        Kinks are found by the batched differences; the reference loop reports none.
+        ``entries`` maps ``(name, k)`` to the entries to differentiate (flat indices), or to
+        ``None`` for all of them; ``step`` is the base step, scaled for each parameter. The
+        batched differences take every parameter in one call (:func:`cost_changes`) and find
+        the kinks; the reference loop takes one parameter at a time and reports none.
         """
         work, record = self.work, self.record
-        step = scaled_step(work, record, name, k, step)
-        steps = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
-        shape = work.parameter(name, k).shape if entries is None else (len(entries),)
-        crossed = np.zeros(shape, dtype=bool)
+        steps = {key: scaled_step(work, record, *key, step) for key in entries}
+        factors = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
         if self.batched:
-            size = work.parameter(name, k).size
-            flat = np.arange(size) if entries is None else entries
-            changes, crossed = cost_changes(
+            changes = cost_changes(
                 work,
                 record,
                 self.y,
-                name,
-                k,
-                flat,
-                [t * step for t in steps],
+                {
+                    key: np.arange(work.parameter(*key).size) if chosen is None else chosen
+                    for key, chosen in entries.items()
+                },
+                {key: [t * steps[key] for t in factors] for key in entries},
                 memory=MEMORY_BUDGET,
                 advance=advance,
             )
-            crossed = crossed.reshape(shape)
         else:
-            changes = self._reference(name, k, method, step, entries, advance)
+            changes = {
+                key: (self._reference(*key, method, steps[key], chosen, advance), None)
+                for key, chosen in entries.items()
+            }
+        return {
+            key: self._quotients(key, method, steps[key], *changes[key], chosen)
+            for key, chosen in entries.items()
+        }
+
+    def _quotients(self, key, method, step, changes, crossed, entries):
+        """``N`` and its error bound from the changes of ``J`` (one row a step), as
+        :meth:`gradients` returns them for one parameter."""
+        shape = self.work.parameter(*key).shape if entries is None else (len(entries),)
+        crossed = np.zeros(shape, dtype=bool) if crossed is None else crossed.reshape(shape)
         if method == "complex":
             N = (np.imag(changes[0]) / step).reshape(shape)
-            return N, self.forward_mode[name, k], step, crossed
+            return N, self.forward_mode[key], step, crossed
         # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by about
         # 3 c s², three times the error; forward errs by a s + O(s²) and doubling changes N by
         # about a s, the error itself: twice that leaves room for the terms after the first.
@@ -703,7 +712,8 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
         if method != "complex" and float64.work.analytic:
             tries.append(("complex step", "complex", default_step("complex")))
     for label, other, base in tries:
-        N, error, used, crossed = float64.gradient(name, k, other, base, check.entries)
+        key = (name, k)
+        N, error, used, crossed = float64.gradients(other, base, {key: check.entries})[key]
         again = _judge(
             check.name,
             check.shape,
