@@ -539,53 +539,75 @@ class _Differences:
         the kinks; the reference loop takes one parameter at a time and reports none.
         """
         work, record = self.work, self.record
-        steps = {key: scaled_step(work, record, *key, step) for key in entries}
+        keys = list(entries)
+        shapes = [
+            work.parameter(*key).shape if entries[key] is None else (len(entries[key]),)
+            for key in keys
+        ]
+        steps = [scaled_step(work, record, *key, step) for key in keys]
         factors = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
         if self.batched:
-            changes = cost_changes(
+            found = cost_changes(
                 work,
                 record,
                 self.y,
                 {
-                    key: np.arange(work.parameter(*key).size) if chosen is None else chosen
-                    for key, chosen in entries.items()
+                    key: np.arange(math.prod(shape)) if entries[key] is None else entries[key]
+                    for key, shape in zip(keys, shapes, strict=True)
                 },
-                {key: [t * steps[key] for t in factors] for key in entries},
+                {key: [t * s for t in factors] for key, s in zip(keys, steps, strict=True)},
                 memory=MEMORY_BUDGET,
                 advance=advance,
             )
+            changes = np.concatenate([found[key][0] for key in keys], axis=1)
+            crossed = np.concatenate([found[key][1] for key in keys])
         else:
-            changes = {
-                key: (self._reference(*key, method, steps[key], chosen, advance), None)
-                for key, chosen in entries.items()
-            }
-        return {
-            key: self._quotients(key, method, steps[key], *changes[key], chosen)
-            for key, chosen in entries.items()
-        }
+            changes = np.concatenate(
+                [
+                    self._reference(*key, method, s, entries[key], advance)
+                    for key, s in zip(keys, steps, strict=True)
+                ],
+                axis=1,
+            )
+            crossed = np.zeros(changes.shape[1], dtype=bool)
+        # The changes of all parameters side by side (one row a step), a segment each: every
+        # quotient below is taken for all at once, each entry with its parameter's step.
+        sizes = [math.prod(shape) for shape in shapes]
+        starts = np.cumsum([0, *sizes[:-1]])
 
-    def _quotients(self, key, method, step, changes, crossed, entries):
-        """``N`` and its error bound from the changes of ``J`` (one row a step), as
-        :meth:`gradients` returns them for one parameter."""
-        shape = self.work.parameter(*key).shape if entries is None else (len(entries),)
-        crossed = np.zeros(shape, dtype=bool) if crossed is None else crossed.reshape(shape)
+        def per_entry(values):
+            return np.repeat(np.asarray(values, dtype=changes.real.dtype), sizes)
+
         if method == "complex":
-            N = (np.imag(changes[0]) / step).reshape(shape)
-            return N, self.forward_mode[key], step, crossed
-        # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by about
-        # 3 c s², three times the error; forward errs by a s + O(s²) and doubling changes N by
-        # about a s, the error itself: twice that leaves room for the terms after the first.
-        if method == "central":
-            N = (changes[0] - changes[1]) / (2 * step)
-            twice = (changes[2] - changes[3]) / (4 * step)
-            rounding, margin = self.rounding / step, 1
+            N = np.imag(changes[0]) / per_entry(steps)
+            bounds = [self.forward_mode[key] for key in keys]
         else:
-            N = changes[0] / step
-            twice = changes[1] / (2 * step)
-            rounding, margin = 2 * self.rounding / step, 2
-        smooth = ~crossed.ravel()  # a difference across a kink says nothing of truncation
-        truncation = margin * float(np.max(np.abs(N - twice)[smooth], initial=0.0))
-        return N.reshape(shape), rounding + truncation, step, crossed
+            # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by
+            # about 3 c s², three times the error; forward errs by a s + O(s²) and doubling
+            # changes N by about a s, the error itself: twice that leaves room for the terms
+            # after the first.
+            if method == "central":
+                N = (changes[0] - changes[1]) / per_entry([2 * s for s in steps])
+                twice = (changes[2] - changes[3]) / per_entry([4 * s for s in steps])
+                rounding, margin = [self.rounding / s for s in steps], 1
+            else:
+                N = changes[0] / per_entry(steps)
+                twice = changes[1] / per_entry([2 * s for s in steps])
+                rounding, margin = [2 * self.rounding / s for s in steps], 2
+            # A difference across a kink says nothing of truncation.
+            truncation = np.maximum.reduceat(np.where(crossed, 0.0, np.abs(N - twice)), starts)
+            bounds = [r + margin * float(t) for r, t in zip(rounding, truncation, strict=True)]
+        return {
+            key: (
+                N[first : first + size].reshape(shape),
+                bound,
+                s,
+                crossed[first : first + size].reshape(shape),
+            )
+            for key, shape, size, first, bound, s in zip(
+                keys, shapes, sizes, starts, bounds, steps, strict=True
+            )
+        }
 
     def _reference(self, name, k, method, step, entries, advance):
         """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step).
@@ -646,23 +668,26 @@ def _judge(
             label, shape, claimed, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
         )
     A = claimed if entries is None else claimed.ravel()[entries]
-    if not np.all(np.isfinite(A)):
+    if not np.isfinite(A).all():
         note = f"the claimed gradient of {label} contains NaN or inf"
         return ParameterCheck(
             label, shape, A, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
         )
-    smooth = ~np.asarray(crossed).reshape(A.shape)
-    scale = float(np.max(np.abs(A[smooth]), initial=0.0) + np.max(np.abs(N[smooth]), initial=0.0))
-    difference = float(np.max(np.abs(A - N)[smooth], initial=0.0))
+    kinked = int(np.count_nonzero(crossed))
+    A_smooth, N_smooth = A, N
+    if kinked:
+        smooth = ~np.asarray(crossed).reshape(A.shape)
+        A_smooth, N_smooth = A[smooth], N[smooth]
+    scale = float(np.abs(A_smooth).max(initial=0.0) + np.abs(N_smooth).max(initial=0.0))
+    difference = float(np.abs(A_smooth - N_smooth).max(initial=0.0))
     unseen = bounds.differences + bounds.backprop
     if scale == 0:
         error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
     else:
         error, uncertainty = difference / scale, unseen / scale
     limit = tolerance + uncertainty
-    kinked = int(np.size(smooth) - np.count_nonzero(smooth))
     note = ""
-    if not np.all(np.isfinite(N)):
+    if not np.isfinite(N).all():
         verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
     elif error > limit:
         verdict = FAIL
@@ -671,7 +696,7 @@ def _judge(
     else:
         verdict = PASS
     if kinked:
-        note = f"{kinked} of {np.size(smooth)} differences crossed a kink"
+        note = f"{kinked} of {A.size} differences crossed a kink"
     check = ParameterCheck(
         label,
         shape,

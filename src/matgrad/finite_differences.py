@@ -68,10 +68,10 @@ def scaled_step(net, record, name: str, k: int, step: float) -> float:
     :class:`~matgrad.ForwardRecord` of the point checked.
     """
     parameter = net.parameter(name, k)
-    grow = max(1.0, float(np.max(np.abs(parameter), initial=0.0)))
+    grow = max(1.0, float(np.abs(parameter).max(initial=0.0)))
     if name == "b":
         return step * grow
-    inputs = float(np.max(np.abs(record.h[k - 1]), initial=0.0))
+    inputs = float(np.abs(record.h[k - 1]).max(initial=0.0))
     return step * grow / max(inputs, 1e-3)
 
 

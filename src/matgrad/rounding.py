@@ -87,7 +87,7 @@ def derivative_rounding(net, record, y, *, errors=None) -> dict[tuple[str, int],
     scale = 1 / m if net.reduction == "mean" else 1.0
     G = np.abs(net.loss.gradient(yhat, y)) * scale
     own = (n_l + 2) * eps * (1 + np.abs(yhat) + np.abs(y))
-    E = (own + np.max(errors[net.l], axis=0, keepdims=True)) * scale
+    E = (own + errors[net.l].max(axis=0, keepdims=True)) * scale
     bounds = {}
     for k in range(net.l, 0, -1):
         slope = np.abs(net.f(k).derivative(record.a[k]))
@@ -97,8 +97,9 @@ def derivative_rounding(net, record, y, *, errors=None) -> dict[tuple[str, int],
         E_W = E_a @ h.T + G_a @ errors[k - 1].T + m * eps * (G_a @ h.T)
         if net.lam > 0:
             E_W = E_W + eps * net.lam * np.abs(net.regularizer.gradient(net.W[k]))
-        bounds["W", k] = float(np.max(E_W, initial=0.0))
-        bounds["b", k] = float(np.max(E_a.sum(axis=1) + m * eps * G_a.sum(axis=1), initial=0.0))
+        bounds["W", k] = float(E_W.max(initial=0.0))
+        bounds["b", k] = float((E_a.sum(axis=1) + m * eps * G_a.sum(axis=1)).max(initial=0.0))
         W = np.abs(net.W[k])
-        G, E = W.T @ G_a, W.T @ E_a + net.W[k].shape[0] * eps * (W.T @ G_a)
+        G = W.T @ G_a
+        E = W.T @ E_a + net.W[k].shape[0] * eps * G
     return bounds
