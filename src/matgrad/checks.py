@@ -63,7 +63,7 @@ from matgrad.finite_differences import (
     scaled_step,
 )
 from matgrad.network import backward, check_net
-from matgrad.rounding import cost_rounding, derivative_rounding, forward_errors
+from matgrad.rounding import cost_rounding, derivative_rounding, forward_errors, magnitudes
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 
@@ -438,23 +438,28 @@ def gradient_check(
     evaluations = {"forward": 2, "central": 4, "complex": 1}[method]
     with _progress_bar(net, record.m, entries, evaluations, progress) as advance:
         numerical = differences.gradients(method, step, entries, advance)
+    bounds = {key: _Bounds(numerical[key][1], rounding[key]) for key in numerical}
+    judged = _judge(
+        [
+            (
+                f"{name}({k})",
+                net.parameter(name, k).shape,
+                claimed[name, k],
+                N,
+                bounds[name, k],
+                used_step,
+                entries[name, k],
+                crossed,
+            )
+            for (name, k), (N, _, used_step, crossed) in numerical.items()
+        ],
+        tolerance,
+        method,
+    )
     checks = []
-    for (name, k), (N, error, used_step, crossed) in numerical.items():
-        bounds = _Bounds(error, rounding[name, k])
-        check = _judge(
-            f"{name}({k})",
-            net.parameter(name, k).shape,
-            claimed[name, k],
-            N,
-            bounds,
-            tolerance,
-            method,
-            used_step,
-            entries[name, k],
-            crossed,
-        )
+    for key, check in zip(numerical, judged, strict=True):
         if check.verdict == UNRESOLVED and resolve:
-            check = _resolve(check, claimed[name, k], differences, method, step, tolerance, bounds)
+            check = _resolve(check, claimed[key], differences, method, step, tolerance, bounds[key])
         checks.append(_advise(check, net, work, method, resolve))
     return GradientCheckReport(
         method=method,
@@ -503,9 +508,14 @@ class _Differences:
         self.copies = {}
 
     @cached_property
+    def magnitudes(self):
+        """``|W(k)|``, ``|h(k)|`` and ``|f'(a(k))|`` at this point, which every bound uses."""
+        return magnitudes(self.work, self.record)
+
+    @cached_property
     def forward_errors(self) -> dict[int, np.ndarray]:
         """The rounding error bounds of ``h(0) .. h(l)`` at this point, which both bounds use."""
-        return forward_errors(self.work, self.record)
+        return forward_errors(self.work, self.record, sizes=self.magnitudes)
 
     @cached_property
     def rounding(self) -> float:
@@ -517,7 +527,9 @@ class _Differences:
     @cached_property
     def forward_mode(self) -> dict[tuple[str, int], float]:
         """A bound on complex step's rounding, which is Algorithm 6.4's, per parameter."""
-        return derivative_rounding(self.work, self.record, self.y, errors=self.forward_errors)
+        return derivative_rounding(
+            self.work, self.record, self.y, errors=self.forward_errors, sizes=self.magnitudes
+        )
 
     def on(self, dtype) -> _Differences:
         """The same differences on a copy of the network in ``dtype`` (made once)."""
@@ -653,67 +665,119 @@ class _Bounds:
     backprop: float
 
 
-def _judge(
-    label, shape, claimed, N, bounds, tolerance, method, step, entries, crossed
-) -> ParameterCheck:
-    """The verdict for one parameter, from ``A``, ``N`` and the bounds on what may differ.
+def _judge(parameters, tolerance, method) -> list[ParameterCheck]:
+    """The verdicts for parameters, from ``A``, ``N`` and the bounds on what may differ.
 
-    Entries whose differences ``crossed`` a kink are set aside: they measure an average
-    slope. The rest decide FAIL; a PASS among them is only UNRESOLVED for the whole.
+    Each parameter is ``(label, shape, claimed, N, bounds, step, entries, crossed)``, with
+    ``N`` from ``method`` differences, held to ``tolerance``. Entries whose differences
+    ``crossed`` a kink are set aside: they measure an average slope. The rest decide FAIL; a
+    PASS among them is only UNRESOLVED for the whole.
     """
-    claimed = np.asarray(claimed)
-    if claimed.shape != shape:
-        note = f"shape {claimed.shape}, but {label} has shape {shape}"
-        return ParameterCheck(
-            label, shape, claimed, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
+    checks, compared = [], []
+    for label, shape, claimed, N, bounds, step, entries, crossed in parameters:
+        claimed = np.asarray(claimed)
+        if claimed.shape != shape:
+            note = f"shape {claimed.shape}, but {label} has shape {shape}"
+            checks.append(
+                ParameterCheck(
+                    label,
+                    shape,
+                    claimed,
+                    N,
+                    np.inf,
+                    tolerance,
+                    0.0,
+                    FAIL,
+                    method,
+                    step,
+                    note,
+                    entries,
+                )
+            )
+            continue
+        A = claimed if entries is None else claimed.ravel()[entries]
+        compared.append((len(checks), label, shape, A, N, bounds, step, entries, crossed))
+        checks.append(None)  # judged below, with the others
+    measures = _measure([(A, N, crossed) for _, _, _, A, N, _, _, _, crossed in compared])
+    for (index, label, shape, A, N, bounds, step, entries, _), measured in zip(
+        compared, measures, strict=True
+    ):
+        finite, scale, difference, kinked, N_finite = measured
+        if not finite:
+            note = f"the claimed gradient of {label} contains NaN or inf"
+            checks[index] = ParameterCheck(
+                label, shape, A, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
+            )
+            continue
+        unseen = bounds.differences + bounds.backprop
+        if scale == 0:
+            error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
+        else:
+            error, uncertainty = difference / scale, unseen / scale
+        limit = tolerance + uncertainty
+        note = ""
+        if not N_finite:
+            verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
+        elif error > limit:
+            verdict = FAIL
+        elif not uncertainty <= RESOLUTION or kinked:
+            verdict = UNRESOLVED
+        else:
+            verdict = PASS
+        if kinked:
+            note = f"{kinked} of {A.size} differences crossed a kink"
+        checks[index] = ParameterCheck(
+            label,
+            shape,
+            A,
+            N,
+            error,
+            limit,
+            uncertainty,
+            verdict,
+            method,
+            step,
+            note,
+            entries,
+            kinked,
+            bounds,
         )
-    A = claimed if entries is None else claimed.ravel()[entries]
-    if not np.isfinite(A).all():
-        note = f"the claimed gradient of {label} contains NaN or inf"
-        return ParameterCheck(
-            label, shape, A, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
-        )
-    kinked = int(np.count_nonzero(crossed))
-    A_smooth, N_smooth = A, N
-    if kinked:
-        smooth = ~np.asarray(crossed).reshape(A.shape)
-        A_smooth, N_smooth = A[smooth], N[smooth]
-    scale = float(np.abs(A_smooth).max(initial=0.0) + np.abs(N_smooth).max(initial=0.0))
-    difference = float(np.abs(A_smooth - N_smooth).max(initial=0.0))
-    unseen = bounds.differences + bounds.backprop
-    if scale == 0:
-        error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
-    else:
-        error, uncertainty = difference / scale, unseen / scale
-    limit = tolerance + uncertainty
-    note = ""
-    if not np.isfinite(N).all():
-        verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
-    elif error > limit:
-        verdict = FAIL
-    elif not uncertainty <= RESOLUTION or kinked:
-        verdict = UNRESOLVED
-    else:
-        verdict = PASS
-    if kinked:
-        note = f"{kinked} of {A.size} differences crossed a kink"
-    check = ParameterCheck(
-        label,
-        shape,
-        A,
-        N,
-        error,
-        limit,
-        uncertainty,
-        verdict,
-        method,
-        step,
-        note,
-        entries,
-        kinked,
-        bounds,
-    )
-    return check
+    return checks
+
+
+def _measure(parameters) -> list[tuple[bool, float, float, int, bool]]:
+    """What :func:`_judge` needs of each parameter's ``(A, N, crossed)``.
+
+    Per parameter: whether ``A`` is finite; ``max|A| + max|N|`` and ``max|A − N|`` over the
+    entries whose differences crossed no kink; how many crossed one; whether ``N`` is finite.
+    All parameters are measured in one pass over their entries side by side, a segment each:
+    for a small network numpy's cost per call, not the arithmetic, is what a check pays.
+    """
+    if not parameters:
+        return []
+    starts = np.cumsum([0, *(A.size for A, _, _ in parameters[:-1])])
+    A = np.concatenate([A.ravel() for A, _, _ in parameters])
+    N = np.concatenate([N.ravel() for _, N, _ in parameters])
+    crossed = np.concatenate([np.ravel(crossed) for _, _, crossed in parameters])
+    finite_A = np.isfinite(A)
+    finite = np.logical_and.reduceat(finite_A, starts)
+    if not finite.all():  # such a claim FAILs as it is; 0 keeps inf − inf out of A − N
+        A = np.where(finite_A, A, 0.0)
+    kinked = np.add.reduceat(crossed, starts, dtype=np.intp)
+
+    def largest(values):
+        magnitudes = np.abs(values)
+        if kinked.any():  # set aside, as a 0 among magnitudes
+            magnitudes = np.where(crossed, 0, magnitudes)
+        return np.maximum.reduceat(magnitudes, starts)
+
+    scale = largest(A) + largest(N)
+    difference = largest(A - N)
+    N_finite = np.logical_and.reduceat(np.isfinite(N), starts)
+    return [
+        (bool(a), float(s), float(d), int(c), bool(n))
+        for a, s, d, c, n in zip(finite, scale, difference, kinked, N_finite, strict=True)
+    ]
 
 
 def _resolve(check, claimed, differences, method, step, tolerance, bounds):
@@ -739,17 +803,21 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
     for label, other, base in tries:
         key = (name, k)
         N, error, used, crossed = float64.gradients(other, base, {key: check.entries})[key]
-        again = _judge(
-            check.name,
-            check.shape,
-            claimed,
-            N,
-            _Bounds(error, bounds.backprop),
+        (again,) = _judge(
+            [
+                (
+                    check.name,
+                    check.shape,
+                    claimed,
+                    N,
+                    _Bounds(error, bounds.backprop),
+                    used,
+                    check.entries,
+                    crossed,
+                )
+            ],
             tolerance if other == method else default_tolerance(other),
             other,
-            used,
-            check.entries,
-            crossed,
         )
         if again.verdict != UNRESOLVED:
             again.note = f"by {label}" + (f", {again.note}" if again.note else "")
