@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -585,7 +586,7 @@ class _Differences:
         # The changes of all parameters side by side (one row a step), a segment each: every
         # quotient below is taken for all at once, each entry with its parameter's step.
         sizes = [math.prod(shape) for shape in shapes]
-        starts = np.cumsum([0, *sizes[:-1]])
+        starts = _starts(sizes)
 
         def per_entry(values):
             return np.repeat(np.asarray(values, dtype=changes.real.dtype), sizes)
@@ -617,7 +618,7 @@ class _Differences:
                 crossed[first : first + size].reshape(shape),
             )
             for key, shape, size, first, bound, s in zip(
-                keys, shapes, sizes, starts, bounds, steps, strict=True
+                keys, shapes, sizes, starts.tolist(), bounds, steps, strict=True
             )
         }
 
@@ -755,7 +756,7 @@ def _measure(parameters) -> list[tuple[bool, float, float, int, bool]]:
     """
     if not parameters:
         return []
-    starts = np.cumsum([0, *(A.size for A, _, _ in parameters[:-1])])
+    starts = _starts([A.size for A, _, _ in parameters])
     A = np.concatenate([A.ravel() for A, _, _ in parameters])
     N = np.concatenate([N.ravel() for _, N, _ in parameters])
     crossed = np.concatenate([np.ravel(crossed) for _, _, crossed in parameters])
@@ -764,20 +765,25 @@ def _measure(parameters) -> list[tuple[bool, float, float, int, bool]]:
     if not finite.all():  # such a claim FAILs as it is; 0 keeps inf − inf out of A − N
         A = np.where(finite_A, A, 0.0)
     kinked = np.add.reduceat(crossed, starts, dtype=np.intp)
+    set_aside = bool(kinked.any())
 
     def largest(values):
         magnitudes = np.abs(values)
-        if kinked.any():  # set aside, as a 0 among magnitudes
+        if set_aside:  # as a 0 among magnitudes
             magnitudes = np.where(crossed, 0, magnitudes)
         return np.maximum.reduceat(magnitudes, starts)
 
     scale = largest(A) + largest(N)
     difference = largest(A - N)
     N_finite = np.logical_and.reduceat(np.isfinite(N), starts)
-    return [
-        (bool(a), float(s), float(d), int(c), bool(n))
-        for a, s, d, c, n in zip(finite, scale, difference, kinked, N_finite, strict=True)
-    ]
+    measures = (finite, scale, difference, kinked, N_finite)
+    return list(zip(*(measure.tolist() for measure in measures), strict=True))
+
+
+def _starts(sizes) -> np.ndarray:
+    """Where each of several arrays of these sizes starts when laid side by side (a segment
+    each, as ``np.ufunc.reduceat`` takes them)."""
+    return np.array(list(itertools.accumulate(sizes[:-1], initial=0)))
 
 
 def _resolve(check, claimed, differences, method, step, tolerance, bounds):
