@@ -39,6 +39,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -442,7 +443,7 @@ def gradient_check(
     bounds = {key: _Bounds(numerical[key][1], rounding[key]) for key in numerical}
     judged = _judge(
         [
-            (
+            _Measured(
                 f"{name}({k})",
                 net.parameter(name, k).shape,
                 claimed[name, k],
@@ -666,51 +667,52 @@ class _Bounds:
     backprop: float
 
 
-def _judge(parameters, tolerance, method) -> list[ParameterCheck]:
+class _Measured(NamedTuple):
+    """One parameter's claimed gradient beside its differences, as :func:`_judge` takes it."""
+
+    label: str
+    shape: tuple[int, ...]
+    claimed: np.ndarray
+    N: np.ndarray
+    bounds: _Bounds
+    step: float
+    entries: np.ndarray | None
+    crossed: np.ndarray
+
+
+def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterCheck]:
     """The verdicts for parameters, from ``A``, ``N`` and the bounds on what may differ.
 
-    Each parameter is ``(label, shape, claimed, N, bounds, step, entries, crossed)``, with
-    ``N`` from ``method`` differences, held to ``tolerance``. Entries whose differences
-    ``crossed`` a kink are set aside: they measure an average slope. The rest decide FAIL; a
-    PASS among them is only UNRESOLVED for the whole.
+    ``N`` are ``method`` differences, and ``tolerance`` is their ``τ``. Entries whose
+    differences ``crossed`` a kink are set aside: they measure an average slope. The rest
+    decide FAIL; a PASS among them is only UNRESOLVED for the whole.
     """
-    checks, compared = [], []
-    for label, shape, claimed, N, bounds, step, entries, crossed in parameters:
-        claimed = np.asarray(claimed)
-        if claimed.shape != shape:
-            note = f"shape {claimed.shape}, but {label} has shape {shape}"
-            checks.append(
-                ParameterCheck(
-                    label,
-                    shape,
-                    claimed,
-                    N,
-                    np.inf,
-                    tolerance,
-                    0.0,
-                    FAIL,
-                    method,
-                    step,
-                    note,
-                    entries,
-                )
-            )
+    # A is the claim at the entries differentiated; a claim of another shape fails as it is.
+    claims = []
+    for p in parameters:
+        claimed = np.asarray(p.claimed)
+        fits = claimed.shape == p.shape
+        claims.append(
+            (claimed if not fits or p.entries is None else claimed.ravel()[p.entries], fits)
+        )
+    measures = iter(
+        _measure(
+            [(A, p.N, p.crossed) for p, (A, fits) in zip(parameters, claims, strict=True) if fits]
+        )
+    )
+    checks = []
+    for p, (A, fits) in zip(parameters, claims, strict=True):
+        failed = (p.label, p.shape, A, p.N, np.inf, tolerance, 0.0, FAIL, method, p.step)
+        if not fits:
+            note = f"shape {A.shape}, but {p.label} has shape {p.shape}"
+            checks.append(ParameterCheck(*failed, note, p.entries))
             continue
-        A = claimed if entries is None else claimed.ravel()[entries]
-        compared.append((len(checks), label, shape, A, N, bounds, step, entries, crossed))
-        checks.append(None)  # judged below, with the others
-    measures = _measure([(A, N, crossed) for _, _, _, A, N, _, _, _, crossed in compared])
-    for (index, label, shape, A, N, bounds, step, entries, _), measured in zip(
-        compared, measures, strict=True
-    ):
-        finite, scale, difference, kinked, N_finite = measured
+        finite, scale, difference, kinked, N_finite = next(measures)
         if not finite:
-            note = f"the claimed gradient of {label} contains NaN or inf"
-            checks[index] = ParameterCheck(
-                label, shape, A, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
-            )
+            note = f"the claimed gradient of {p.label} contains NaN or inf"
+            checks.append(ParameterCheck(*failed, note, p.entries))
             continue
-        unseen = bounds.differences + bounds.backprop
+        unseen = p.bounds.differences + p.bounds.backprop
         if scale == 0:
             error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
         else:
@@ -727,21 +729,23 @@ def _judge(parameters, tolerance, method) -> list[ParameterCheck]:
             verdict = PASS
         if kinked:
             note = f"{kinked} of {A.size} differences crossed a kink"
-        checks[index] = ParameterCheck(
-            label,
-            shape,
-            A,
-            N,
-            error,
-            limit,
-            uncertainty,
-            verdict,
-            method,
-            step,
-            note,
-            entries,
-            kinked,
-            bounds,
+        checks.append(
+            ParameterCheck(
+                p.label,
+                p.shape,
+                A,
+                p.N,
+                error,
+                limit,
+                uncertainty,
+                verdict,
+                method,
+                p.step,
+                note,
+                p.entries,
+                kinked,
+                p.bounds,
+            )
         )
     return checks
 
@@ -809,17 +813,11 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
     for label, other, base in tries:
         key = (name, k)
         N, error, used, crossed = float64.gradients(other, base, {key: check.entries})[key]
+        bounds_again = _Bounds(error, bounds.backprop)
         (again,) = _judge(
             [
-                (
-                    check.name,
-                    check.shape,
-                    claimed,
-                    N,
-                    _Bounds(error, bounds.backprop),
-                    used,
-                    check.entries,
-                    crossed,
+                _Measured(
+                    check.name, check.shape, claimed, N, bounds_again, used, check.entries, crossed
                 )
             ],
             tolerance if other == method else default_tolerance(other),

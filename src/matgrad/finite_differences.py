@@ -346,7 +346,8 @@ def _layer_changes(net, record, y, base, k, entries, steps, memory, advance):
         W_part, regularizer = slice(0, len(entries["W"])), net.regularizer
         terms = regularizer_terms(net, k).ravel()[entries["W"]]
         here = net.W[k].ravel()[entries["W"]]
-        moved = here.astype(dtype) + np.asarray(steps["W"], dtype=dtype)[:, None]  # (steps, W's)
+        # w + t for every step, (steps, entries of W), in the precision the copies compute in.
+        moved = here.astype(dtype) + np.asarray(steps["W"], dtype=dtype)[:, None]
         changes[:, W_part] += net.lam * (regularizer.terms(moved) - terms)
         if regularizer.kinks:
             crossed[W_part] |= _crosses(here, moved, regularizer.kinks).any(axis=0)
