@@ -262,7 +262,15 @@ def cost_changes(
     if len({len(steps[key]) for key in entries}) > 1:
         raise ValueError("every parameter needs as many steps as the others")
     result = {}
-    base = net.loss.value(record.yhat, y)  # each example's unperturbed loss
+    bases = {}
+
+    def base(cols):
+        """Each example's unperturbed loss, for the examples ``cols``: computed on those
+        alone (numpy may sum one column in another order than many), once for all layers."""
+        if (cols.start, cols.stop) not in bases:
+            bases[cols.start, cols.stop] = net.loss.value(record.yhat[:, cols], y[:, cols])
+        return bases[cols.start, cols.stop]
+
     for k in sorted({k for _, k in entries}):
         layer = [key for key in (("W", k), ("b", k)) if key in entries]
         changes, crossed = _layer_changes(
@@ -288,8 +296,9 @@ def cost_changes(
 def _layer_changes(net, record, y, base, k, entries, steps, memory, advance):
     """:func:`cost_changes` for ``W(k)``, ``b(k)`` or both, in one set of copies.
 
-    ``entries`` and ``steps`` are keyed by the name, ``"W"`` before ``"b"``; the result holds
-    the changes and crossings of all their entries side by side, in that order.
+    ``entries`` and ``steps`` are keyed by the name, ``"W"`` before ``"b"``; ``base(cols)``
+    gives the examples' unperturbed losses. The result holds the changes and crossings of all
+    their entries side by side, in that order.
     """
     # Entry p moves row rows[p] of a(k) by t times input columns[p] of [h(k-1); 1], the
     # input of column j of [W(k) b(k)]: b(k)'s one column is that matrix's last.
@@ -336,7 +345,7 @@ def _layer_changes(net, record, y, base, k, entries, steps, memory, advance):
                 cols,
                 dtype,
             )
-            changes[:, part] += (losses - base[cols]).sum(axis=1).reshape(count_steps, size)
+            changes[:, part] += (losses - base(cols)).sum(axis=1).reshape(count_steps, size)
             crossed[part] |= kinked.reshape(count_steps, size).any(axis=0)
             if advance is not None:
                 advance(count_steps * size * count / m)
