@@ -495,7 +495,7 @@ def backprop_rounding(net, record, y, exact: _Differences) -> dict[tuple[str, in
 
 
 class _Differences:
-    """The numerical gradient of one parameter, and the bound on its error, for a method.
+    """Numerical gradients of the parameters, and the bound on the error of each, by a method.
 
     For forward and central differences the bound is the rounding error of the cost
     (:func:`~matgrad.rounding.cost_rounding`) divided by the step, plus the change from the
