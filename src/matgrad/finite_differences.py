@@ -403,37 +403,39 @@ def _perturbed_losses(net, record, y, k, rows, row_shifts, cols, dtype):
     and whether each copy moved some pre-activation onto or across a kink, ``(c,)``. Only that
     row of ``h(k) = f(a(k))`` changes, so ``a(k+1) = b + W(k+1) h(k)`` changes by one column
     of ``W(k+1)`` times the change: a rank-one update per copy. From ``h(k+1)`` on, the
-    copies sit side by side as columns, ``(n, c e)``, and each later layer is one wide matrix
-    product (Algorithm 6.3 from line ``a(k+1)`` on).
+    copies sit side by side as columns, ``(n, e c)``, and each later layer is one wide matrix
+    product (Algorithm 6.3 from line ``a(k+1)`` on). The columns go example by example, all
+    copies of an example together, so that numpy's loops run along the copies (the long axis:
+    a few examples copied hundreds of times) in arrays laid out as they are indexed.
     """
     copies, examples = row_shifts.shape
     crossed = np.zeros(copies, dtype=bool)  # only an f with kinks can cross one
     f = net.f(k)
-    before = record.a[k][rows, cols]
-    after = before.astype(dtype) + row_shifts
+    before = record.a[k][:, cols].T[:, rows]  # (e, c); every array below is (e, c) or (n, e, c)
+    after = before.astype(dtype) + np.ascontiguousarray(row_shifts.T)
     if f.kinks:
-        crossed |= _crosses(before, after, f.kinks).any(axis=1)
+        crossed |= _crosses(before, after, f.kinks).any(axis=0)
     moved = f(after)  # the changed rows of h(k)
     if k == net.l:
-        h = record.h[k][:, None, cols].astype(dtype).repeat(copies, axis=1)  # (n_l, c, e)
-        h[rows, np.arange(copies)] = moved
+        h = record.h[k][:, cols, None].astype(dtype).repeat(copies, axis=2)  # (n_l, e, c)
+        h[rows, :, np.arange(copies)] = moved.T
     else:
         f = net.f(k + 1)
-        change = moved - record.h[k][rows, cols]
-        a = record.a[k + 1][:, None, cols] + net.W[k + 1][:, rows][:, :, None] * change
+        change = moved - record.h[k][:, cols].T[:, rows]
+        a = record.a[k + 1][:, cols, None] + net.W[k + 1][:, rows][:, None, :] * change
         if f.kinks:
-            crossed |= _crosses(record.a[k + 1][:, None, cols], a, f.kinks).any(axis=(0, 2))
+            crossed |= _crosses(record.a[k + 1][:, cols, None], a, f.kinks).any(axis=(0, 1))
         h = f(a)
-    h = h.reshape(h.shape[0], copies * examples)
+    h = h.reshape(h.shape[0], examples * copies)
     for layer in range(k + 2, net.l + 1):
         f = net.f(layer)
         a = net.b[layer] + net.W[layer] @ h
         if f.kinks:
-            base = np.tile(record.a[layer][:, cols], (1, copies))
-            kinked = _crosses(base, a, f.kinks).reshape(-1, copies, examples)
-            crossed |= kinked.any(axis=(0, 2))
+            base = record.a[layer][:, cols].repeat(copies, axis=1)
+            kinked = _crosses(base, a, f.kinks).reshape(-1, examples, copies)
+            crossed |= kinked.any(axis=(0, 1))
         h = f(a)
-    # Each copy's targets are its examples' (the columns of y, copy after copy).
-    targets = y[:, None, cols].repeat(copies, axis=1).reshape(y.shape[0], copies * examples)
-    losses = net.loss.value(h, targets).reshape(copies, examples)
-    return losses, crossed
+    # Each copy's targets are its examples' (the columns of y, each once per copy).
+    targets = y[:, cols].repeat(copies, axis=1)
+    losses = net.loss.value(h, targets).reshape(examples, copies)
+    return np.ascontiguousarray(losses.T), crossed
