@@ -119,3 +119,21 @@ def test_a_regularizer_whose_terms_are_not_elementwise_is_refused():
     net, x, y = example_problem([3, 2], m=2, seed=0, regularizer=summed, lam=0.1)
     with pytest.raises(ValueError, match="one term ω\\(W_ij\\) per entry"):
         mg.batched_parameter_gradient(net, x, y, "W", 1)
+
+
+def test_all_parameters_at_once_give_each_parameters_own_differences():
+    # cost_changes takes W(k) and b(k) of a layer as one set of copies, each entry with its
+    # parameter's steps: the same numbers as each parameter alone, bit for bit.
+    net, x, y = example_problem([4, 5, 3, 2], m=3, seed=4, activation="relu", lam=0.2)
+    record = net.forward(x, y)
+    entries = {key: np.arange(net.parameter(*key).size) for key in net.parameters()}
+    entries["W", 2] = np.array([1, 7, 8])  # a sample of W(2)
+    sizes = np.geomspace(1e-6, 1e-3, len(entries)).tolist()
+    steps = {key: [s, -s, 2 * s] for key, s in zip(entries, sizes, strict=True)}
+    together = mg.finite_differences.cost_changes(net, record, y, entries, steps)
+    for key in entries:
+        changes, crossed = mg.finite_differences.cost_changes(
+            net, record, y, {key: entries[key]}, {key: steps[key]}
+        )[key]
+        np.testing.assert_array_equal(together[key][0], changes)
+        np.testing.assert_array_equal(together[key][1], crossed)

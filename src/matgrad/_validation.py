@@ -130,6 +130,8 @@ def numeric_array(name: str, value, *, allow_complex: bool = False) -> np.ndarra
     objects or text, ragged lists, complex numbers unless ``allow_complex``. NaN and inf
     pass (a claimed gradient with a NaN is a wrong answer to report, not bad input).
     """
+    if type(value) is np.ndarray and value.dtype in _FLOATS:  # the common case, nothing to refuse
+        return value
     _refuse_array_subclass(name, value)
     if isinstance(value, _NOT_ARRAYS) or callable(value):
         raise TypeError(

@@ -35,8 +35,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,8 +64,8 @@ from matgrad.finite_differences import (
     numerical_gradient,
     scaled_step,
 )
-from matgrad.network import check_net
-from matgrad.rounding import cost_rounding, derivative_rounding
+from matgrad.network import backward, check_net
+from matgrad.rounding import cost_rounding, derivative_rounding, forward_errors, magnitudes
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 
@@ -417,40 +420,48 @@ def gradient_check(
     )
     if sample is not None:
         sample = positive_int("sample", sample)
-    rng = np.random.default_rng(non_negative_int("seed", seed))
-    claimed = _claimed_gradients(net, x, y, gradients)
-    rounding = backprop_rounding(net, x, y)
-    xw, yw = x.astype(work.dtype), y.astype(work.dtype)
-    record = work.forward(xw, yw)
-    entries = {}
-    for name, k in net.parameters():
-        size = net.parameter(name, k).size
-        chosen = sample is not None and sample < size
-        entries[name, k] = np.sort(rng.choice(size, sample, replace=False)) if chosen else None
-    differences = _Differences(work, record, xw, yw, batched)
+    seed = non_negative_int("seed", seed)
+    # Algorithm 6.3 runs once at (x, y) in the network's precision, and once more in the
+    # differences' when they differ: every gradient and bound below starts from these records.
+    record = net.forward(x, y)
+    claimed = _claimed_gradients(net, record, y, gradients)
+    xw, yw = x.astype(work.dtype, copy=False), y.astype(work.dtype, copy=False)
+    differences = _Differences(
+        work, record if work is net else work.forward(xw, yw), xw, yw, batched
+    )
+    rounding = backprop_rounding(net, record, y, differences.on(np.float64))
+    entries = dict.fromkeys(net.parameters())  # None: every entry of the parameter
+    if sample is not None:
+        rng = np.random.default_rng(seed)
+        for name, k in entries:
+            size = net.parameter(name, k).size
+            if sample < size:
+                entries[name, k] = np.sort(rng.choice(size, sample, replace=False))
     evaluations = {"forward": 2, "central": 4, "complex": 1}[method]
     with _progress_bar(net, record.m, entries, evaluations, progress) as advance:
-        numerical = {
-            key: differences.gradient(*key, method, step, entries[key], advance)
-            for key in net.parameters()
-        }
+        numerical = differences.gradients(method, step, entries, advance)
+    bounds = {key: _Bounds(numerical[key][1], rounding[key]) for key in numerical}
+    judged = _judge(
+        [
+            _Measured(
+                f"{name}({k})",
+                net.parameter(name, k).shape,
+                claimed[name, k],
+                N,
+                bounds[name, k],
+                used_step,
+                entries[name, k],
+                crossed,
+            )
+            for (name, k), (N, _, used_step, crossed) in numerical.items()
+        ],
+        tolerance,
+        method,
+    )
     checks = []
-    for (name, k), (N, error, used_step, crossed) in numerical.items():
-        bounds = _Bounds(error, rounding[name, k])
-        check = _judge(
-            f"{name}({k})",
-            net.parameter(name, k).shape,
-            claimed[name, k],
-            N,
-            bounds,
-            tolerance,
-            method,
-            used_step,
-            entries[name, k],
-            crossed,
-        )
+    for key, check in zip(numerical, judged, strict=True):
         if check.verdict == UNRESOLVED and resolve:
-            check = _resolve(check, claimed[name, k], differences, method, step, tolerance, bounds)
+            check = _resolve(check, claimed[key], differences, method, step, tolerance, bounds[key])
         checks.append(_advise(check, net, work, method, resolve))
     return GradientCheckReport(
         method=method,
@@ -461,19 +472,20 @@ def gradient_check(
     )
 
 
-def backprop_rounding(net, x, y) -> dict[tuple[str, int], float]:
+def backprop_rounding(net, record, y, exact: _Differences) -> dict[tuple[str, int], float]:
     """How far rounding may move Algorithm 6.4's result here, per parameter array.
 
     For a float32 network, measured: Algorithm 6.4 runs again on a float64 copy, and the
     difference *is* float32's rounding of it; times :data:`BACKPROP_MARGIN`, for claimed
     gradients computed another way. For a float64 network, with no wider precision at hand,
-    bounded: :func:`~matgrad.rounding.derivative_rounding`. ``x`` and ``y`` must already
-    have the network's dtype.
+    bounded: :func:`~matgrad.rounding.derivative_rounding`. ``record`` is Algorithm 6.3's at
+    the point checked and ``y`` the target, both in the network's dtype; ``exact`` is the
+    point in float64 (the network itself when it is float64).
     """
     if net.dtype == np.float64:
-        return derivative_rounding(net, net.forward(x, y), y)
-    mine = net.gradients(x, y)
-    theirs = net.astype(np.float64).gradients(x.astype(np.float64), y.astype(np.float64))
+        return exact.forward_mode  # derivative_rounding of this very network and record
+    mine = backward(net, record, y)
+    theirs = backward(exact.work, exact.record, exact.y)
     result = {}
     for name, k in net.parameters():
         difference = np.abs(mine.parameter(name, k) - theirs.parameter(name, k))
@@ -483,20 +495,43 @@ def backprop_rounding(net, x, y) -> dict[tuple[str, int], float]:
 
 
 class _Differences:
-    """The numerical gradient of one parameter, and the bound on its error, for a method.
+    """Numerical gradients of the parameters, and the bound on the error of each, by a method.
 
     For forward and central differences the bound is the rounding error of the cost
     (:func:`~matgrad.rounding.cost_rounding`) divided by the step, plus the change from the
     same difference at twice the step (its truncation error, estimated as in Richardson
     extrapolation). Complex step subtracts nothing and has no truncation error at its tiny
     step; it rounds like backprop does (:func:`~matgrad.rounding.derivative_rounding`).
+    The bounds are computed when first asked for, once per check.
     """
 
     def __init__(self, work, record, x, y, batched):
         self.work, self.record, self.x, self.y, self.batched = work, record, x, y, batched
-        self.rounding = cost_rounding(work, record, y, whole_cost=not batched)
-        self.forward_mode = derivative_rounding(work, record, y)
         self.copies = {}
+
+    @cached_property
+    def magnitudes(self):
+        """``|W(k)|``, ``|h(k)|`` and ``|f'(a(k))|`` at this point, which every bound uses."""
+        return magnitudes(self.work, self.record)
+
+    @cached_property
+    def forward_errors(self) -> dict[int, np.ndarray]:
+        """The rounding error bounds of ``h(0) .. h(l)`` at this point, which both bounds use."""
+        return forward_errors(self.work, self.record, sizes=self.magnitudes)
+
+    @cached_property
+    def rounding(self) -> float:
+        """A bound on the rounding error of the cost changes the differences divide."""
+        return cost_rounding(
+            self.work, self.record, self.y, whole_cost=not self.batched, errors=self.forward_errors
+        )
+
+    @cached_property
+    def forward_mode(self) -> dict[tuple[str, int], float]:
+        """A bound on complex step's rounding, which is Algorithm 6.4's, per parameter."""
+        return derivative_rounding(
+            self.work, self.record, self.y, errors=self.forward_errors, sizes=self.magnitudes
+        )
 
     def on(self, dtype) -> _Differences:
         """The same differences on a copy of the network in ``dtype`` (made once)."""
@@ -508,51 +543,85 @@ class _Differences:
             self.copies[dtype] = _Differences(work, work.forward(x, y), x, y, self.batched)
         return self.copies[dtype]
 
-    def gradient(self, name, k, method, step, entries, advance=None):
-        """``N``, its error bound, the step used and which entries' steps crossed a kink.
+    def gradients(self, method, step, entries, advance=None):
+        """For each parameter of ``entries``: ``N``, its error bound, the step used and which
+        entries' steps crossed a kink.
 
-        For ``W(k)`` or ``b(k)``, its ``entries`` if given. ``step`` is the base step.
-        Kinks are found by the batched differences; the reference loop reports none.
+        ``entries`` maps ``(name, k)`` to the entries to differentiate (flat indices), or to
+        ``None`` for all of them; ``step`` is the base step, scaled for each parameter. The
+        batched differences take every parameter in one call (:func:`cost_changes`) and find
+        the kinks; the reference loop takes one parameter at a time and reports none.
         """
         work, record = self.work, self.record
-        step = scaled_step(work, record, name, k, step)
-        steps = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
-        shape = work.parameter(name, k).shape if entries is None else (len(entries),)
-        crossed = np.zeros(shape, dtype=bool)
+        keys = list(entries)
+        shapes = [
+            work.parameter(*key).shape if entries[key] is None else (len(entries[key]),)
+            for key in keys
+        ]
+        steps = [scaled_step(work, record, *key, step) for key in keys]
+        factors = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
         if self.batched:
-            size = work.parameter(name, k).size
-            flat = np.arange(size) if entries is None else entries
-            changes, crossed = cost_changes(
+            found = cost_changes(
                 work,
                 record,
                 self.y,
-                name,
-                k,
-                flat,
-                [t * step for t in steps],
+                {
+                    key: np.arange(math.prod(shape)) if entries[key] is None else entries[key]
+                    for key, shape in zip(keys, shapes, strict=True)
+                },
+                {key: [t * s for t in factors] for key, s in zip(keys, steps, strict=True)},
                 memory=MEMORY_BUDGET,
                 advance=advance,
             )
-            crossed = crossed.reshape(shape)
+            changes = np.concatenate([found[key][0] for key in keys], axis=1)
+            crossed = np.concatenate([found[key][1] for key in keys])
         else:
-            changes = self._reference(name, k, method, step, entries, advance)
+            changes = np.concatenate(
+                [
+                    self._reference(*key, method, s, entries[key], advance)
+                    for key, s in zip(keys, steps, strict=True)
+                ],
+                axis=1,
+            )
+            crossed = np.zeros(changes.shape[1], dtype=bool)
+        # The changes of all parameters side by side (one row a step), a segment each: every
+        # quotient below is taken for all at once, each entry with its parameter's step.
+        sizes = [math.prod(shape) for shape in shapes]
+        starts = _starts(sizes)
+
+        def per_entry(values):
+            return np.repeat(np.asarray(values, dtype=changes.real.dtype), sizes)
+
         if method == "complex":
-            N = (np.imag(changes[0]) / step).reshape(shape)
-            return N, self.forward_mode[name, k], step, crossed
-        # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by about
-        # 3 c s², three times the error; forward errs by a s + O(s²) and doubling changes N by
-        # about a s, the error itself: twice that leaves room for the terms after the first.
-        if method == "central":
-            N = (changes[0] - changes[1]) / (2 * step)
-            twice = (changes[2] - changes[3]) / (4 * step)
-            rounding, margin = self.rounding / step, 1
+            N = np.imag(changes[0]) / per_entry(steps)
+            bounds = [self.forward_mode[key] for key in keys]
         else:
-            N = changes[0] / step
-            twice = changes[1] / (2 * step)
-            rounding, margin = 2 * self.rounding / step, 2
-        smooth = ~crossed.ravel()  # a difference across a kink says nothing of truncation
-        truncation = margin * float(np.max(np.abs(N - twice)[smooth], initial=0.0))
-        return N.reshape(shape), rounding + truncation, step, crossed
+            # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by
+            # about 3 c s², three times the error; forward errs by a s + O(s²) and doubling
+            # changes N by about a s, the error itself: twice that leaves room for the terms
+            # after the first.
+            if method == "central":
+                N = (changes[0] - changes[1]) / per_entry([2 * s for s in steps])
+                twice = (changes[2] - changes[3]) / per_entry([4 * s for s in steps])
+                rounding, margin = [self.rounding / s for s in steps], 1
+            else:
+                N = changes[0] / per_entry(steps)
+                twice = changes[1] / per_entry([2 * s for s in steps])
+                rounding, margin = [2 * self.rounding / s for s in steps], 2
+            # A difference across a kink says nothing of truncation.
+            truncation = np.maximum.reduceat(np.where(crossed, 0.0, np.abs(N - twice)), starts)
+            bounds = [r + margin * float(t) for r, t in zip(rounding, truncation, strict=True)]
+        return {
+            key: (
+                N[first : first + size].reshape(shape),
+                bound,
+                s,
+                crossed[first : first + size].reshape(shape),
+            )
+            for key, shape, size, first, bound, s in zip(
+                keys, shapes, sizes, starts.tolist(), bounds, steps, strict=True
+            )
+        }
 
     def _reference(self, name, k, method, step, entries, advance):
         """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step).
@@ -598,64 +667,127 @@ class _Bounds:
     backprop: float
 
 
-def _judge(
-    label, shape, claimed, N, bounds, tolerance, method, step, entries, crossed
-) -> ParameterCheck:
-    """The verdict for one parameter, from ``A``, ``N`` and the bounds on what may differ.
+class _Measured(NamedTuple):
+    """One parameter's claimed gradient beside its differences, as :func:`_judge` takes it."""
 
-    Entries whose differences ``crossed`` a kink are set aside: they measure an average
-    slope. The rest decide FAIL; a PASS among them is only UNRESOLVED for the whole.
+    label: str
+    shape: tuple[int, ...]
+    claimed: np.ndarray
+    N: np.ndarray
+    bounds: _Bounds
+    step: float
+    entries: np.ndarray | None
+    crossed: np.ndarray
+
+
+def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterCheck]:
+    """The verdicts for parameters, from ``A``, ``N`` and the bounds on what may differ.
+
+    ``N`` are ``method`` differences, and ``tolerance`` is their ``τ``. Entries whose
+    differences ``crossed`` a kink are set aside: they measure an average slope. The rest
+    decide FAIL; a PASS among them is only UNRESOLVED for the whole.
     """
-    claimed = np.asarray(claimed)
-    if claimed.shape != shape:
-        note = f"shape {claimed.shape}, but {label} has shape {shape}"
-        return ParameterCheck(
-            label, shape, claimed, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
+    # A is the claim at the entries differentiated; a claim of another shape fails as it is.
+    claims = []
+    for p in parameters:
+        claimed = np.asarray(p.claimed)
+        fits = claimed.shape == p.shape
+        claims.append(
+            (claimed if not fits or p.entries is None else claimed.ravel()[p.entries], fits)
         )
-    A = claimed if entries is None else claimed.ravel()[entries]
-    if not np.all(np.isfinite(A)):
-        note = f"the claimed gradient of {label} contains NaN or inf"
-        return ParameterCheck(
-            label, shape, A, N, np.inf, tolerance, 0.0, FAIL, method, step, note, entries
+    measures = iter(
+        _measure(
+            [(A, p.N, p.crossed) for p, (A, fits) in zip(parameters, claims, strict=True) if fits]
         )
-    smooth = ~np.asarray(crossed).reshape(A.shape)
-    scale = float(np.max(np.abs(A[smooth]), initial=0.0) + np.max(np.abs(N[smooth]), initial=0.0))
-    difference = float(np.max(np.abs(A - N)[smooth], initial=0.0))
-    unseen = bounds.differences + bounds.backprop
-    if scale == 0:
-        error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
-    else:
-        error, uncertainty = difference / scale, unseen / scale
-    limit = tolerance + uncertainty
-    kinked = int(np.size(smooth) - np.count_nonzero(smooth))
-    note = ""
-    if not np.all(np.isfinite(N)):
-        verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
-    elif error > limit:
-        verdict = FAIL
-    elif not uncertainty <= RESOLUTION or kinked:
-        verdict = UNRESOLVED
-    else:
-        verdict = PASS
-    if kinked:
-        note = f"{kinked} of {np.size(smooth)} differences crossed a kink"
-    check = ParameterCheck(
-        label,
-        shape,
-        A,
-        N,
-        error,
-        limit,
-        uncertainty,
-        verdict,
-        method,
-        step,
-        note,
-        entries,
-        kinked,
-        bounds,
     )
-    return check
+    checks = []
+    for p, (A, fits) in zip(parameters, claims, strict=True):
+        failed = (p.label, p.shape, A, p.N, np.inf, tolerance, 0.0, FAIL, method, p.step)
+        if not fits:
+            note = f"shape {A.shape}, but {p.label} has shape {p.shape}"
+            checks.append(ParameterCheck(*failed, note, p.entries))
+            continue
+        finite, scale, difference, kinked, N_finite = next(measures)
+        if not finite:
+            note = f"the claimed gradient of {p.label} contains NaN or inf"
+            checks.append(ParameterCheck(*failed, note, p.entries))
+            continue
+        unseen = p.bounds.differences + p.bounds.backprop
+        if scale == 0:
+            error, uncertainty = 0.0, (0.0 if unseen == 0 else math.inf)
+        else:
+            error, uncertainty = difference / scale, unseen / scale
+        limit = tolerance + uncertainty
+        note = ""
+        if not N_finite:
+            verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
+        elif error > limit:
+            verdict = FAIL
+        elif not uncertainty <= RESOLUTION or kinked:
+            verdict = UNRESOLVED
+        else:
+            verdict = PASS
+        if kinked:
+            note = f"{kinked} of {A.size} differences crossed a kink"
+        checks.append(
+            ParameterCheck(
+                p.label,
+                p.shape,
+                A,
+                p.N,
+                error,
+                limit,
+                uncertainty,
+                verdict,
+                method,
+                p.step,
+                note,
+                p.entries,
+                kinked,
+                p.bounds,
+            )
+        )
+    return checks
+
+
+def _measure(parameters) -> list[tuple[bool, float, float, int, bool]]:
+    """What :func:`_judge` needs of each parameter's ``(A, N, crossed)``.
+
+    Per parameter: whether ``A`` is finite; ``max|A| + max|N|`` and ``max|A − N|`` over the
+    entries whose differences crossed no kink; how many crossed one; whether ``N`` is finite.
+    All parameters are measured in one pass over their entries side by side, a segment each:
+    for a small network numpy's cost per call, not the arithmetic, is what a check pays.
+    """
+    if not parameters:
+        return []
+    starts = _starts([A.size for A, _, _ in parameters])
+    A = np.concatenate([A.ravel() for A, _, _ in parameters])
+    N = np.concatenate([N.ravel() for _, N, _ in parameters])
+    crossed = np.concatenate([np.ravel(crossed) for _, _, crossed in parameters])
+    finite_A = np.isfinite(A)
+    finite = np.logical_and.reduceat(finite_A, starts)
+    if not finite.all():  # such a claim FAILs as it is; 0 keeps inf − inf out of A − N
+        A = np.where(finite_A, A, 0.0)
+    kinked = np.add.reduceat(crossed, starts, dtype=np.intp)
+    set_aside = bool(kinked.any())
+
+    def largest(values):
+        magnitudes = np.abs(values)
+        if set_aside:  # as a 0 among magnitudes
+            magnitudes = np.where(crossed, 0, magnitudes)
+        return np.maximum.reduceat(magnitudes, starts)
+
+    scale = largest(A) + largest(N)
+    difference = largest(A - N)
+    N_finite = np.logical_and.reduceat(np.isfinite(N), starts)
+    measures = (finite, scale, difference, kinked, N_finite)
+    return list(zip(*(measure.tolist() for measure in measures), strict=True))
+
+
+def _starts(sizes) -> np.ndarray:
+    """Where each of several arrays of these sizes starts when laid side by side (a segment
+    each, as ``np.ufunc.reduceat`` takes them)."""
+    return np.array(list(itertools.accumulate(sizes[:-1], initial=0)))
 
 
 def _resolve(check, claimed, differences, method, step, tolerance, bounds):
@@ -679,18 +811,17 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
         if method != "complex" and float64.work.analytic:
             tries.append(("complex step", "complex", default_step("complex")))
     for label, other, base in tries:
-        N, error, used, crossed = float64.gradient(name, k, other, base, check.entries)
-        again = _judge(
-            check.name,
-            check.shape,
-            claimed,
-            N,
-            _Bounds(error, bounds.backprop),
+        key = (name, k)
+        N, error, used, crossed = float64.gradients(other, base, {key: check.entries})[key]
+        bounds_again = _Bounds(error, bounds.backprop)
+        (again,) = _judge(
+            [
+                _Measured(
+                    check.name, check.shape, claimed, N, bounds_again, used, check.entries, crossed
+                )
+            ],
             tolerance if other == method else default_tolerance(other),
             other,
-            used,
-            check.entries,
-            crossed,
         )
         if again.verdict != UNRESOLVED:
             again.note = f"by {label}" + (f", {again.note}" if again.note else "")
@@ -729,14 +860,15 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
     return check
 
 
-def _claimed_gradients(net, x, y, gradients) -> dict[tuple[str, int], np.ndarray]:
+def _claimed_gradients(net, record, y, gradients) -> dict[tuple[str, int], np.ndarray]:
     """The claimed ``∇W(k) J`` and ``∇b(k) J`` as float64 arrays, keyed ``(name, k)``.
 
-    A claim that is not an array of numbers is refused; one with NaN or inf is a claim,
-    and fails its row.
+    ``gradients=None`` claims Algorithm 6.4's, from Algorithm 6.3's ``record`` at the point
+    checked. A claim that is not an array of numbers is refused; one with NaN or inf is a
+    claim, and fails its row.
     """
     if gradients is None:
-        gradients = net.gradients(x, y)
+        gradients = backward(net, record, y)
     result = {}
     for name, k in net.parameters():
         try:
@@ -773,19 +905,24 @@ def _progress_bar(net, m, entries, evaluations, show):
     """
     total = 0
     work = 0.0
+    widths = net.widths
     for (name, k), chosen in entries.items():
         count = net.parameter(name, k).size if chosen is None else len(chosen)
         total += count * evaluations
-        later = sum(net.widths[j] * net.widths[j - 1] for j in range(k + 2, net.l + 1))
-        work += count * evaluations * m * (net.widths[k] + later)
-    available = importlib.util.find_spec("tqdm") is not None
-    if show is None:
+        later = sum(widths[j] * widths[j - 1] for j in range(k + 2, net.l + 1))
+        work += count * evaluations * m * (widths[k] + later)
+
+    def available():
         # tqdm is optional (``matgrad[progress]``): the live book's runtime does without it.
-        show = work > PROGRESS_WORK and available
+        # Looked up only when a bar is due: the lookup costs more than a small check.
+        return importlib.util.find_spec("tqdm") is not None
+
+    if show is None:
+        show = work > PROGRESS_WORK and available()
     if not boolean("progress", show):
         yield None
         return
-    if not available:
+    if not available():
         raise ModuleNotFoundError(
             "progress=True needs tqdm: pip install tqdm (or matgrad[progress])"
         )

@@ -68,10 +68,10 @@ def scaled_step(net, record, name: str, k: int, step: float) -> float:
     :class:`~matgrad.ForwardRecord` of the point checked.
     """
     parameter = net.parameter(name, k)
-    grow = max(1.0, float(np.max(np.abs(parameter), initial=0.0)))
+    grow = max(1.0, float(np.abs(parameter).max(initial=0.0)))
     if name == "b":
         return step * grow
-    inputs = float(np.max(np.abs(record.h[k - 1]), initial=0.0))
+    inputs = float(np.abs(record.h[k - 1]).max(initial=0.0))
     return step * grow / max(inputs, 1e-3)
 
 
@@ -215,97 +215,151 @@ def batched_parameter_gradient(
             f"record holds {record.m} examples but x holds {x.shape[1]}: pass the record of "
             "forward(net, x, y) for these x and y"
         )
-    entries = np.arange(parameter.size)
+    key = (name, k)
+    steps = {"forward": [step], "central": [step, -step], "complex": [1j * step]}[method]
+    changes, _ = cost_changes(
+        net, record, y, {key: np.arange(parameter.size)}, {key: steps}, memory=memory
+    )[key]
     if method == "complex":
-        (change,), _ = cost_changes(net, record, y, name, k, entries, [1j * step], memory=memory)
-        gradient = np.imag(change) / step
+        gradient = np.imag(changes[0]) / step
     elif method == "central":
-        (plus, minus), _ = cost_changes(
-            net, record, y, name, k, entries, [step, -step], memory=memory
-        )
-        gradient = (plus - minus) / (2 * step)
+        gradient = (changes[0] - changes[1]) / (2 * step)
     else:
-        (plus,), _ = cost_changes(net, record, y, name, k, entries, [step], memory=memory)
-        gradient = plus / step
+        gradient = changes[0] / step
     return gradient.reshape(parameter.shape).astype(net.dtype, copy=False)
 
 
 def cost_changes(
-    net, record, y, name: str, k: int, entries, steps, *, memory: int = MEMORY_BUDGET, advance=None
-) -> tuple[np.ndarray, np.ndarray]:
-    """``J(θ + t E_p) − J(θ)`` for every flat entry ``p`` of ``W(k)`` or ``b(k)`` and step ``t``.
+    net, record, y, entries, steps, *, memory: int = MEMORY_BUDGET, advance=None
+) -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """``J(θ + t E_p) − J(θ)`` for chosen entries ``p`` of the parameters and each step ``t``.
 
-    ``entries`` are flat indices into the parameter; ``steps`` are all real or all imaginary
-    (complex step). The result has shape ``(len(steps), len(entries))``.
+    ``entries`` maps parameters ``(name, k)`` to flat indices into ``W(k)`` or ``b(k)``;
+    ``steps`` maps the same keys to their steps, as many for each, all real or all imaginary
+    (complex step). The result maps each key to its changes, shape
+    ``(len(steps), len(entries))``, and to whether, per entry, any step moved a
+    pre-activation (or, for ``Ω``, the weight) onto or across a kink of a non-differentiable
+    ``f`` or ``ω`` (see ``Activation.kinks``): such a difference measures an average slope,
+    not a derivative.
 
-    Only what changes is computed, so its rounding is that of the change, not of ``J``:
-    perturbing one parameter of layer ``k`` leaves ``h(0) .. h(k-1)`` unchanged and moves
-    one row of ``a(k)``, entry ``(i, j)`` of ``W(k)`` by ``t h(k-1)_j`` (row ``i`` of
-    ``W(k) h(k-1)``), entry ``i`` of ``b(k)`` by ``t``. So Algorithm 6.3 runs once (``record``);
-    then copies continue from layer ``k`` side by side as wide matrix products (see
+    Only what changes is computed, so its rounding is that of the change, not of ``J``.
+    Layer ``k`` computes ``a(k) = [W(k) b(k)] [h(k-1); 1]`` (Algorithm 6.3, a bias being the
+    weight of a constant input 1), so perturbing one of its parameters leaves
+    ``h(0) .. h(k-1)`` unchanged and moves one row of ``a(k)``: entry ``(i, j)`` of ``W(k)``
+    moves ``a(k)_i`` by ``t h(k-1)_j``, entry ``i`` of ``b(k)`` moves it by ``t``. So
+    Algorithm 6.3 runs once (``record``); then copies of the network, those of ``W(k)`` and
+    ``b(k)`` together, continue from layer ``k`` side by side as wide matrix products (see
     :func:`_perturbed_losses`), and each example's loss is differenced against its
-    unperturbed value. ``λΩ`` changes in the perturbed entry alone, by ``λ(ω(w + t) − ω(w))``;
-    the constant rest of ``λΩ`` never enters. Copies and examples are taken in chunks so
-    the arrays stay within ``memory`` bytes for any ``m``. ``advance(n)``, if given, is
-    called as the work progresses, ``len(steps) · len(entries)`` in all.
-
-    Returns the changes and, per entry, whether any step moved a pre-activation (or, for
-    ``Ω``, the weight) onto or across a kink of a non-differentiable ``f`` or ``ω`` (see
-    ``Activation.kinks``): such a difference measures an average slope, not a derivative.
+    unperturbed value. ``λΩ`` changes in the perturbed entry alone, by
+    ``λ(ω(w + t) − ω(w))``; the constant rest of ``λΩ`` never enters. Copies and examples
+    are taken in chunks so the arrays stay within ``memory`` bytes for any ``m``.
+    ``advance(n)``, if given, is called as the work progresses, ``len(steps) · len(entries)``
+    per parameter in all.
     """
     positive_int("memory", memory)
-    parameter = net.parameter(name, k)
-    entries = np.asarray(entries, dtype=np.intp)
-    steps = list(steps)
-    imaginary = any(np.iscomplexobj(step) for step in steps)
+    for name, k in entries:
+        net.parameter(name, k)  # validates name and k
+    if len({len(steps[key]) for key in entries}) > 1:
+        raise ValueError("every parameter needs as many steps as the others")
+    result = {}
+    bases = {}
+
+    def base(cols):
+        """Each example's unperturbed loss, for the examples ``cols``: computed on those
+        alone (numpy may sum one column in another order than many), once for all layers."""
+        if (cols.start, cols.stop) not in bases:
+            bases[cols.start, cols.stop] = net.loss.value(record.yhat[:, cols], y[:, cols])
+        return bases[cols.start, cols.stop]
+
+    for k in sorted({k for _, k in entries}):
+        layer = [key for key in (("W", k), ("b", k)) if key in entries]
+        changes, crossed = _layer_changes(
+            net,
+            record,
+            y,
+            base,
+            k,
+            {name: np.asarray(entries[name, k], dtype=np.intp) for name, _ in layer},
+            {name: list(steps[name, k]) for name, _ in layer},
+            memory,
+            advance,
+        )
+        # Back to one result per parameter: the copies of W(k) come first, then those of b(k).
+        first = 0
+        for key in layer:
+            last = first + len(entries[key])
+            result[key] = changes[:, first:last], crossed[first:last]
+            first = last
+    return result
+
+
+def _layer_changes(net, record, y, base, k, entries, steps, memory, advance):
+    """:func:`cost_changes` for ``W(k)``, ``b(k)`` or both, in one set of copies.
+
+    ``entries`` and ``steps`` are keyed by the name, ``"W"`` before ``"b"``; ``base(cols)``
+    gives the examples' unperturbed losses. The result holds the changes and crossings of all
+    their entries side by side, in that order.
+    """
+    # Entry p moves row rows[p] of a(k) by t times input columns[p] of [h(k-1); 1], the
+    # input of column j of [W(k) b(k)]: b(k)'s one column is that matrix's last.
+    m, h = record.m, record.h[k - 1]
+    inputs = np.concatenate([h, np.ones((1, m), dtype=h.dtype)])
+    rows, columns, moves = [], [], []
+    for name, chosen in entries.items():
+        i, j = np.unravel_index(chosen, net.parameter(name, k).shape)
+        rows.append(i)
+        columns.append(j if name == "W" else j + len(h))
+        moves.append(np.asarray(steps[name])[:, None].repeat(len(chosen), axis=1))
+    rows, columns = np.concatenate(rows), np.concatenate(columns)
+    moves = np.concatenate(moves, axis=1)  # (steps, entries): each entry's own steps
+    count_steps, count_entries = moves.shape
+    imaginary = moves.dtype.kind == "c"
     dtype = complex_dtype(net.dtype) if imaginary else net.dtype
     if imaginary and not net.analytic:
         raise ValueError(
             "complex step needs an analytic cost: " + "; ".join(net.non_analytic_reasons())
         )
-    rows, columns = np.unravel_index(entries, parameter.shape)
-    m = record.m
     widest = max(net.widths[k:])
     # Each copy holds a few (widest × examples) arrays at once: a(k+1), h(k+1), the next
     # layer. One chunk takes every step of its entries side by side (one pass, not one a step).
-    bytes_per_column = 4 * np.dtype(dtype).itemsize * widest * len(steps)
+    bytes_per_column = 4 * np.dtype(dtype).itemsize * widest * count_steps
     examples = min(m, max(1, memory // bytes_per_column))
     chunk = max(1, memory // (bytes_per_column * examples))
-    changes = np.zeros((len(steps), len(entries)), dtype=dtype)
-    crossed = np.zeros(len(entries), dtype=bool)
-    signed = np.asarray(steps)[:, None, None]
+    changes = np.zeros((count_steps, count_entries), dtype=dtype)
+    crossed = np.zeros(count_entries, dtype=bool)
     for first in range(0, m, examples):
         cols = slice(first, min(first + examples, m))
         count = cols.stop - first
-        base = net.loss.value(record.h[net.l][:, cols], y[:, cols])
-        for start in range(0, len(entries), chunk):
-            part = slice(start, min(start + chunk, len(entries)))
+        for start in range(0, count_entries, chunk):
+            part = slice(start, min(start + chunk, count_entries))
             size = part.stop - part.start
-            # How much row rows[p] of a(k) moves per unit step, for each example in cols.
-            unit = record.h[k - 1][columns[part], cols] if name == "W" else np.ones((1, 1))
-            shifts = np.broadcast_to(signed * unit, (len(steps), size, count))
+            # How much row rows[p] of a(k) moves, for each step and each example in cols.
+            shifts = moves[:, part, None] * inputs[columns[part], cols]
             losses, kinked = _perturbed_losses(
                 net,
                 record,
                 y,
                 k,
-                np.tile(rows[part], len(steps)),
-                shifts.reshape(len(steps) * size, count),
+                np.concatenate([rows[part]] * count_steps),  # the rows of each step's copies
+                shifts.reshape(count_steps * size, count),
                 cols,
                 dtype,
             )
-            changes[:, part] += (losses - base).sum(axis=1).reshape(len(steps), size)
-            crossed[part] |= kinked.reshape(len(steps), size).any(axis=0)
+            changes[:, part] += (losses - base(cols)).sum(axis=1).reshape(count_steps, size)
+            crossed[part] |= kinked.reshape(count_steps, size).any(axis=0)
             if advance is not None:
-                advance(len(steps) * size * count / m)
+                advance(count_steps * size * count / m)
     if net.reduction == "mean":
         changes /= m
-    if name == "W" and net.lam > 0:
-        terms = regularizer_terms(net, k)
-        here = parameter.ravel()[entries]
-        moved = np.stack([here.astype(dtype) + step for step in steps])
-        changes += net.lam * (net.regularizer.terms(moved) - terms.ravel()[entries])
-        crossed |= _crosses(here, moved, net.regularizer.kinks).any(axis=0)
+    if "W" in entries and net.lam > 0:
+        W_part, regularizer = slice(0, len(entries["W"])), net.regularizer
+        terms = regularizer_terms(net, k).ravel()[entries["W"]]
+        here = net.W[k].ravel()[entries["W"]]
+        # w + t for every step, (steps, entries of W), in the precision the copies compute in.
+        moved = here.astype(dtype) + np.asarray(steps["W"], dtype=dtype)[:, None]
+        changes[:, W_part] += net.lam * (regularizer.terms(moved) - terms)
+        if regularizer.kinks:
+            crossed[W_part] |= _crosses(here, moved, regularizer.kinks).any(axis=0)
     return changes, crossed
 
 
@@ -349,31 +403,39 @@ def _perturbed_losses(net, record, y, k, rows, row_shifts, cols, dtype):
     and whether each copy moved some pre-activation onto or across a kink, ``(c,)``. Only that
     row of ``h(k) = f(a(k))`` changes, so ``a(k+1) = b + W(k+1) h(k)`` changes by one column
     of ``W(k+1)`` times the change: a rank-one update per copy. From ``h(k+1)`` on, the
-    copies sit side by side as columns, ``(n, c e)``, and each later layer is one wide matrix
-    product (Algorithm 6.3 from line ``a(k+1)`` on).
+    copies sit side by side as columns, ``(n, e c)``, and each later layer is one wide matrix
+    product (Algorithm 6.3 from line ``a(k+1)`` on). The columns go example by example, all
+    copies of an example together, so that numpy's loops run along the copies (the long axis:
+    a few examples copied hundreds of times) in arrays laid out as they are indexed.
     """
     copies, examples = row_shifts.shape
-    before = record.a[k][rows, cols]
-    after = before.astype(dtype) + row_shifts
-    crossed = _crosses(before, after, net.f(k).kinks).any(axis=1)
-    moved = net.f(k)(after)  # the changed rows of h(k)
+    crossed = np.zeros(copies, dtype=bool)  # only an f with kinks can cross one
+    f = net.f(k)
+    before = record.a[k][:, cols].T[:, rows]  # (e, c); every array below is (e, c) or (n, e, c)
+    after = before.astype(dtype) + np.ascontiguousarray(row_shifts.T)
+    if f.kinks:
+        crossed |= _crosses(before, after, f.kinks).any(axis=0)
+    moved = f(after)  # the changed rows of h(k)
     if k == net.l:
-        h = np.repeat(record.h[k][:, None, cols].astype(dtype), copies, axis=1)  # (n_l, c, e)
-        h[rows, np.arange(copies)] = moved
+        h = record.h[k][:, cols, None].astype(dtype).repeat(copies, axis=2)  # (n_l, e, c)
+        h[rows, :, np.arange(copies)] = moved.T
     else:
-        change = moved - record.h[k][rows, cols]
-        a = record.a[k + 1][:, None, cols] + net.W[k + 1][:, rows][:, :, None] * change
-        kinks = net.f(k + 1).kinks
-        crossed |= _crosses(record.a[k + 1][:, None, cols], a, kinks).any(axis=(0, 2))
-        h = net.f(k + 1)(a)
-    h = h.reshape(h.shape[0], copies * examples)
+        f = net.f(k + 1)
+        change = moved - record.h[k][:, cols].T[:, rows]
+        a = record.a[k + 1][:, cols, None] + net.W[k + 1][:, rows][:, None, :] * change
+        if f.kinks:
+            crossed |= _crosses(record.a[k + 1][:, cols, None], a, f.kinks).any(axis=(0, 1))
+        h = f(a)
+    h = h.reshape(h.shape[0], examples * copies)
     for layer in range(k + 2, net.l + 1):
+        f = net.f(layer)
         a = net.b[layer] + net.W[layer] @ h
-        kinks = net.f(layer).kinks
-        if kinks:
-            base = np.tile(record.a[layer][:, cols], (1, copies))
-            kinked = _crosses(base, a, kinks).reshape(-1, copies, examples)
-            crossed |= kinked.any(axis=(0, 2))
-        h = net.f(layer)(a)
-    losses = net.loss.value(h, np.tile(y[:, cols], (1, copies))).reshape(copies, examples)
-    return losses, crossed
+        if f.kinks:
+            base = record.a[layer][:, cols].repeat(copies, axis=1)
+            kinked = _crosses(base, a, f.kinks).reshape(-1, examples, copies)
+            crossed |= kinked.any(axis=(0, 1))
+        h = f(a)
+    # Each copy's targets are its examples' (the columns of y, each once per copy).
+    targets = y[:, cols].repeat(copies, axis=1)
+    losses = net.loss.value(h, targets).reshape(examples, copies)
+    return np.ascontiguousarray(losses.T), crossed

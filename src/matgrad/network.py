@@ -211,6 +211,10 @@ class MLP:
 
     def parameter(self, name: str, k: int) -> np.ndarray:
         """``W(k)`` or ``b(k)``."""
+        if type(name) is str and type(k) is int:  # the usual call: found directly when valid
+            arrays = self.W if name == "W" else self.b if name == "b" else {}
+            if k in arrays:
+                return arrays[k]
         return getattr(self, choice("parameter", name, PARAMETER_NAMES))[_check_layer(k, self.l)]
 
     def with_parameter(self, name: str, k: int, value: np.ndarray) -> MLP:

@@ -11,29 +11,56 @@ record, no higher precision needed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
-def forward_errors(net, record) -> dict[int, np.ndarray]:
+@dataclass
+class Magnitudes:
+    """``|W(k)|``, ``|h(k)|`` and ``|f'(a(k))|`` of a record: what the bounds are made of.
+
+    Keyed by ``k`` as in the record (``h`` from 0, the others from 1); see :func:`magnitudes`.
+    """
+
+    W: dict[int, np.ndarray]
+    h: dict[int, np.ndarray]
+    slope: dict[int, np.ndarray]
+
+
+def magnitudes(net, record) -> Magnitudes:
+    """The :class:`Magnitudes` of Algorithm 6.3's ``record`` for ``net``, computed once for
+    every bound below that is asked for the same record."""
+    layers = range(1, net.l + 1)
+    return Magnitudes(
+        W={k: np.abs(net.W[k]) for k in layers},
+        h={k: np.abs(h) for k, h in record.h.items()},
+        slope={k: np.abs(net.f(k).derivative(record.a[k])) for k in layers},
+    )
+
+
+def forward_errors(net, record, *, sizes: Magnitudes | None = None) -> dict[int, np.ndarray]:
     """A bound on the rounding error of each ``h(k)`` of Algorithm 6.3, shape ``(n_k, m)``.
 
     ``h(0) = x`` is exact; then, line by line::
 
         e_a(k) = n_(k-1) ε (|b(k)| + |W(k)| |h(k-1)|) + |W(k)| e_h(k-1)    a sum of n_(k-1) terms
         e_h(k) = |f'(a(k))| e_a(k) + ε (|h(k)| + 1)                        f, to about one ulp
+
+    ``sizes`` may pass the record's :func:`magnitudes`, if already at hand.
     """
+    sizes = magnitudes(net, record) if sizes is None else sizes
     eps = float(np.finfo(record.h[0].dtype).eps)
     errors = {0: np.zeros_like(record.h[0])}
     for k in range(1, net.l + 1):
-        W, h = np.abs(net.W[k]), np.abs(record.h[k - 1])
+        W, h = sizes.W[k], sizes.h[k - 1]
         magnitude = np.abs(net.b[k]) + W @ h
         error_a = net.W[k].shape[1] * eps * magnitude + W @ errors[k - 1]
-        slope = np.abs(net.f(k).derivative(record.a[k]))
-        errors[k] = slope * error_a + eps * (np.abs(record.h[k]) + 1)
+        errors[k] = sizes.slope[k] * error_a + eps * (sizes.h[k] + 1)
     return errors
 
 
-def cost_rounding(net, record, y, *, whole_cost: bool = False) -> float:
+def cost_rounding(net, record, y, *, whole_cost: bool = False, errors=None) -> float:
     """A bound on the rounding error of one evaluation of the loss ``L``.
 
     Per example, what the error of ``ŷ`` (:func:`forward_errors`) moves ``L`` by, plus the
@@ -45,10 +72,11 @@ def cost_rounding(net, record, y, *, whole_cost: bool = False) -> float:
     fit: ``ŷ − y`` is then a small difference of large numbers. A difference quotient
     divides this by its step. ``whole_cost`` adds what an evaluation of the whole ``J``
     also rounds (the sum over examples and ``λΩ``), as the reference loop evaluates it;
-    :func:`~matgrad.finite_differences.cost_changes` evaluates only the change.
+    :func:`~matgrad.finite_differences.cost_changes` evaluates only the change. ``errors``
+    may pass the record's :func:`forward_errors`, if already at hand.
     """
     eps = float(np.finfo(record.h[0].dtype).eps)
-    error = forward_errors(net, record)[net.l]
+    error = (forward_errors(net, record) if errors is None else errors)[net.l]
     yhat = record.yhat
     n_l = yhat.shape[0]
     slope = np.abs(net.loss.gradient(yhat, y))
@@ -64,7 +92,9 @@ def cost_rounding(net, record, y, *, whole_cost: bool = False) -> float:
     return float(total / record.m if net.reduction == "mean" else total)
 
 
-def derivative_rounding(net, record, y) -> dict[tuple[str, int], float]:
+def derivative_rounding(
+    net, record, y, *, errors=None, sizes: Magnitudes | None = None
+) -> dict[tuple[str, int], float]:
     """A bound on the rounding error of ``∇W(k) J`` and ``∇b(k) J``, per parameter array.
 
     Algorithm 6.4 run on magnitudes, with an error stream beside it. ``G`` is ``|g|``;
@@ -77,25 +107,30 @@ def derivative_rounding(net, record, y) -> dict[tuple[str, int], float]:
 
     It bounds backprop's result and, as well, complex step's (forward mode rounds the same
     products and the same small differences). The result is the largest entry's bound.
+    ``errors`` and ``sizes`` may pass the record's :func:`forward_errors` and
+    :func:`magnitudes`, if already at hand.
     """
+    sizes = magnitudes(net, record) if sizes is None else sizes
     eps = float(np.finfo(record.h[0].dtype).eps)
-    errors = forward_errors(net, record)
+    if errors is None:
+        errors = forward_errors(net, record, sizes=sizes)
     yhat, m, n_l = record.yhat, record.m, record.yhat.shape[0]
     scale = 1 / m if net.reduction == "mean" else 1.0
     G = np.abs(net.loss.gradient(yhat, y)) * scale
     own = (n_l + 2) * eps * (1 + np.abs(yhat) + np.abs(y))
-    E = (own + np.max(errors[net.l], axis=0, keepdims=True)) * scale
+    E = (own + errors[net.l].max(axis=0, keepdims=True)) * scale
     bounds = {}
     for k in range(net.l, 0, -1):
-        slope = np.abs(net.f(k).derivative(record.a[k]))
+        slope = sizes.slope[k]
         G_a = G * slope
         E_a = E * slope + eps * G * (1 + slope)
-        h = np.abs(record.h[k - 1])
+        h = sizes.h[k - 1]
         E_W = E_a @ h.T + G_a @ errors[k - 1].T + m * eps * (G_a @ h.T)
         if net.lam > 0:
             E_W = E_W + eps * net.lam * np.abs(net.regularizer.gradient(net.W[k]))
-        bounds["W", k] = float(np.max(E_W, initial=0.0))
-        bounds["b", k] = float(np.max(E_a.sum(axis=1) + m * eps * G_a.sum(axis=1), initial=0.0))
-        W = np.abs(net.W[k])
-        G, E = W.T @ G_a, W.T @ E_a + net.W[k].shape[0] * eps * (W.T @ G_a)
+        bounds["W", k] = float(E_W.max(initial=0.0))
+        bounds["b", k] = float((E_a.sum(axis=1) + m * eps * G_a.sum(axis=1)).max(initial=0.0))
+        W = sizes.W[k]
+        G = W.T @ G_a
+        E = W.T @ E_a + net.W[k].shape[0] * eps * G
     return bounds
