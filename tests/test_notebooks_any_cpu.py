@@ -53,6 +53,8 @@ LEVELS = {
     "sse4-nehalem-1thread": (NO_AVX2, "Nehalem", "1", "SSE42"),
 }
 RUNS = 2
+KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"  # jupyter_client's words
+CELL_FAILED = "Notebook cell execution failed"  # nbval's, for an error or a differing output
 
 # What a process runs: NumPy's dispatched SIMD features, what the CPU offers, and the
 # OpenBLAS core and threads (None without threadpoolctl).
@@ -163,6 +165,12 @@ def test_stored_outputs_hold_under_forced_cpu_kernels(level, run, native):
     # Each (level, run) is its own test, so pytest-xdist runs two at a time on two cores.
     skip_unless_runnable(level, native)
     result = nbval(level)
+    if KERNEL_DIED_AT_START in result.stdout and CELL_FAILED not in result.stdout:
+        # A kernel that died before it answered ran no cell: that says nothing about the
+        # outputs. Seen once in about six runs here, while the other worker's nbval started
+        # kernels too (likely two processes racing for one free port: jupyter_client picks
+        # a port, frees it, and the kernel binds it later). Once more; then nbval's word.
+        result = nbval(level)
     assert result.returncode == 0, (
         f"nbval failed under {level} (run {run}): a cell prints digits that depend on the "
         "CPU; print them as a bound (matgrad.noise_floor, ParameterCheck.error_text)\n"
