@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import matplotlib
+from playwright.sync_api import Error as PlaywrightError
 
 matplotlib.use("Agg")
 
@@ -168,7 +169,10 @@ def count_bytes(context) -> list[int]:
     sizes: list[int] = []
 
     def finished(request):
-        size = request.sizes()["responseBodySize"]
+        try:
+            size = request.sizes()["responseBodySize"]
+        except PlaywrightError:  # its page closed first: it belongs to no row any more
+            return
         sizes.append(max(size, 0))
 
     context.on("requestfinished", finished)
