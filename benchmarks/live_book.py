@@ -48,7 +48,7 @@ matplotlib.use("Agg")
 from _common import format_time, median_seconds, print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from lite_support import open_notebook, run_all
+from lite_support import COPY_WIDGET, open_notebook, run_all
 from site_support import CHROMIUM_ARGS, SITE, QuietHandler, serve_site
 
 from matgrad.book import widgets
@@ -102,20 +102,6 @@ ARM = """() => { window.__update = new Promise((resolve) => {
   // The picture is an <img> in an HTML widget (widgets.Picture): an update replaces it.
   observer.observe(image, { childList: true, subtree: true });
 }); }"""
-# The first widget's cell copied below it, as a second widget of the page (tests/test_live.py).
-COPY_WIDGET = """() => {
-  const cell = document.querySelector('.matgrad-live-widget').closest('.cell');
-  const copy = cell.cloneNode(true);
-  copy.querySelectorAll('.matgrad-live-output').forEach((el) => el.remove());
-  copy.querySelector('.matgrad-snapshot').hidden = false;
-  copy.querySelector('.matgrad-snapshot-label').hidden = false;
-  const panel = copy.querySelector('.matgrad-live-widget');
-  panel.classList.remove('matgrad-is-live');
-  panel.querySelector('.matgrad-go-live').disabled = false;
-  panel.querySelector('.matgrad-live-status').textContent = '';
-  delete panel.dataset.said;
-  cell.after(copy);
-}"""
 
 
 def progress(*words) -> None:

@@ -1,6 +1,7 @@
-"""Driving the live copy (JupyterLite in the built site) from Playwright: shared by
-tests/test_live.py and benchmarks/live_book.py; and what a rendered Markdown cell must be in
-JupyterLite and in JupyterLab (tests/test_jupyterlab.py), both rendered by jupyterlab-myst.
+"""Driving the live copy (JupyterLite in the built site) and the live widgets from Playwright:
+shared by tests/test_live.py and benchmarks/live_book.py; and what a rendered Markdown cell
+must be in JupyterLite and in JupyterLab (tests/test_jupyterlab.py), both rendered by
+jupyterlab-myst.
 
 The lite app exposes itself as ``window.jupyterapp`` (``exposeAppInBrowser`` in
 book/_lite/jupyter-lite.json), so a notebook's cells, outputs and kernel are read from its
@@ -170,3 +171,20 @@ def markdown_problems(
                 elif parsed.fragment:
                     sections.setdefault(target, set()).add(parsed.fragment)
     return problems, sections
+
+
+# A second live widget on the page: the first widget's cell, copied (snapshot, panel and
+# all) below it, as a chapter with two widgets would have it.
+COPY_WIDGET = """() => {
+  const cell = document.querySelector('.matgrad-live-widget').closest('.cell');
+  const copy = cell.cloneNode(true);
+  copy.querySelectorAll('.matgrad-live-output').forEach((el) => el.remove());
+  copy.querySelector('.matgrad-snapshot').hidden = false;
+  copy.querySelector('.matgrad-snapshot-label').hidden = false;
+  const panel = copy.querySelector('.matgrad-live-widget');
+  panel.classList.remove('matgrad-is-live');
+  panel.querySelector('.matgrad-go-live').disabled = false;
+  panel.querySelector('.matgrad-live-status').textContent = '';
+  delete panel.dataset.said;
+  cell.after(copy);
+}"""

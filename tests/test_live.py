@@ -31,6 +31,7 @@ import live_notebooks
 import pyodide_runtime
 import pytest
 from lite_support import (
+    COPY_WIDGET,
     LINKS_RESOLVED,
     RENDERED,
     markdown_problems,
@@ -493,23 +494,6 @@ def workers_and_cores(page) -> dict:
         ),
     )
     return seen
-
-
-# A second live widget on the page: the first widget's cell, copied (snapshot, panel and
-# all) below it, as a chapter with two widgets would have it.
-COPY_WIDGET = """() => {
-  const cell = document.querySelector('.matgrad-live-widget').closest('.cell');
-  const copy = cell.cloneNode(true);
-  copy.querySelectorAll('.matgrad-live-output').forEach((el) => el.remove());
-  copy.querySelector('.matgrad-snapshot').hidden = false;
-  copy.querySelector('.matgrad-snapshot-label').hidden = false;
-  const panel = copy.querySelector('.matgrad-live-widget');
-  panel.classList.remove('matgrad-is-live');
-  panel.querySelector('.matgrad-go-live').disabled = false;
-  panel.querySelector('.matgrad-live-status').textContent = '';
-  delete panel.dataset.said;
-  cell.after(copy);
-}"""
 
 
 @pytest.mark.parametrize("chapter", widget_pages())
