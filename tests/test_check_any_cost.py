@@ -55,6 +55,18 @@ def test_a_gradient_of_the_wrong_shape_fails_and_says_which_shapes(problem):
     assert "(5, 3)" in report["W"].note and "(3, 5)" in report["W"].note
 
 
+def test_an_input_in_any_memory_order_is_differentiated_entry_by_entry():
+    X = (np.arange(6.0).reshape(2, 3) + 1).T  # a transposed view: Fortran order
+
+    def f(values):
+        return np.sum(values["X"] ** 2) + values["X"][2, 0]
+
+    claimed = 2 * X
+    claimed[2, 0] += 1
+    assert mg.check(f, {"X": X}, {"X": claimed}).verdict == PASS
+    assert mg.check(f, {"X": X}, {"X": 2 * X}).verdict == FAIL
+
+
 def test_several_inputs_get_a_row_each_and_unclaimed_inputs_stay_fixed():
     rng = np.random.default_rng(1)
     A, B = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))

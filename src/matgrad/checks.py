@@ -884,8 +884,10 @@ class _FunctionDifferences(_Quotients):
         for name, chosen in entries.items():
             steps = np.asarray(moves[name])
             imaginary = steps.dtype.kind == "c"
-            moved = self.inputs[name].astype(complex_dtype(self.dtype) if imaginary else self.dtype)
-            flat = moved.reshape(-1)  # a view: the point f sees moves with it
+            moved = self.inputs[name].astype(
+                complex_dtype(self.dtype) if imaginary else self.dtype, order="C"
+            )
+            flat = moved.reshape(-1)  # a view of C-ordered memory: the point f sees moves with it
             point = dict(self.inputs)
             point[name] = moved
             block = np.empty((len(steps), len(chosen)), dtype=moved.dtype)
