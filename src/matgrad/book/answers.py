@@ -283,7 +283,8 @@ class _Compiler:
             raise Invalid(f"`{what[:40]}`: only np.sum and np.mean take keywords here")
         arity = 2 if short in ("outer", "dot", "matmul", *_BINARY) else 1
         if len(node.args) != arity:
-            raise Invalid(f"`{what[:40]}`: {name} takes {arity} argument(s) here")
+            axis = " (the axis as axis=1)" if short in ("sum", "mean") else ""
+            raise Invalid(f"`{what[:40]}`: {name} takes {arity} argument(s) here{axis}")
         args = [self.node(arg) for arg in node.args]
         apply = self._function(name, short, what, options)
 

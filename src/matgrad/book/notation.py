@@ -60,6 +60,12 @@ _CHARACTERS = {
     ";": "write one expression, without `;`",
     "#": "comments are not read",
 }
+_NOT_READ = {
+    "∇": "write each gradient out in the question's names (its prompt gives ∇W Ω)",
+    "Ω": "write ∇W Ω out in the question's names (the prompt gives it)",
+    "∂": "write each gradient out in the question's names",
+    "∑": "write sums as matrix products or np.sum(..., axis=...)",
+}
 NAMES_HELP = (
     "write the expression only, in numpy (`@` for a matrix product, `*` entrywise, `.T` to "
     "transpose, `lam` for λ) or in the book's notation (`A Bᵀ`, `λ A`, `A ⊙ B`)"
@@ -126,7 +132,8 @@ def _refuse_characters(text: str) -> None:
                 "type the names in plain Latin letters, as the question lists them"
             )
         raise Invalid(
-            f"`{character}` ({name}) is not part of the notation the grader reads: {NAMES_HELP}"
+            f"`{character}` ({name}) is not part of the notation the grader reads: "
+            + _NOT_READ.get(character, NAMES_HELP)
         )
 
 
@@ -163,10 +170,21 @@ def translate(text: str, symbols: tuple[Symbol, ...]) -> str:
             character = text[position]
             raise Invalid(_CHARACTERS.get(character, f"`{character}` is not read: {NAMES_HELP}"))
         position = match.end()
-        if match.lastgroup != "space":
+        if match.lastgroup == "name":
+            tokens += _split_letters(match.group(), tokens, by_name)
+        elif match.lastgroup != "space":
             tokens.append((match.lastgroup, match.group()))
     _refuse_words(tokens, symbols)
     return " ".join(_resolve_products(_rewrite(tokens, by_name), by_name))
+
+
+def _split_letters(word: str, tokens: list, by_name: dict[str, Symbol]) -> list[tuple[str, str]]:
+    """``ghᵀ`` as ``g hᵀ``: a word that is not a name but spells one-letter names only."""
+    attribute = bool(tokens) and tokens[-1][1] == "."
+    letters = {name for name, symbol in by_name.items() if len(name) == 1 and not symbol.function}
+    if attribute or word in by_name or len(word) < 2 or not set(word) <= letters:
+        return [("name", word)]
+    return [("name", letter) for letter in word]
 
 
 def _rewrite(tokens: list[tuple[str, str]], by_name: dict[str, Symbol]) -> list[str]:

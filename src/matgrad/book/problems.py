@@ -51,6 +51,11 @@ class Problem:
     truth: np.ndarray
     sizes: str
 
+    def __post_init__(self):
+        # One C-ordered array (X = Hᵀ is a view in Fortran order): a check perturbs the
+        # array's entries in place of their flat positions, and a copy would not see them.
+        object.__setattr__(self, "point", np.ascontiguousarray(self.point))
+
 
 @dataclass(frozen=True)
 class Question:
