@@ -1,6 +1,10 @@
 """A seeded random sweep of right and wrong gradients: how often does the gradient check lie?
 
     PYTHONPATH=src .venv/bin/python benchmarks/gradient_check_sweep.py [--quick] [--networks N]
+        [--entry check]
+
+``--entry check`` checks through ``mg.check`` (the cost as a function of every parameter by name,
+``mg.NetworkCost``) instead of ``mg.gradient_check``: the same engine from its other door.
 
 Networks are smooth (tanh or sigmoid; squared error, or softmax cross-entropy with an identity
 output layer) of depth 1-4 and widths 1-8, and one in eight a deep sigmoid network of depth
@@ -267,7 +271,17 @@ class Results:
             shown.append([spec.describe(), dtype, method, label, outcome.text(70)])
 
 
-def sweep_network(spec: Spec, results: Results) -> None:
+def by_cost(net, x, y, *, method, gradients):
+    """``mg.check`` of ``J`` as a function of every ``W(k)``, ``b(k)`` by name."""
+    cost = mg.NetworkCost(net, x, y)
+    claimed = {label: gradients.parameter(*key) for label, key in cost.names.items()}
+    return mg.check(cost, cost.inputs, claimed, method=method)
+
+
+ENTRY_POINTS = {"gradient_check": mg.gradient_check, "check": by_cost}
+
+
+def sweep_network(spec: Spec, results: Results, entry=mg.gradient_check) -> None:
     """Check the correct and the wrong gradients of one network, in each dtype and method."""
     choose = np.random.default_rng([SEED, spec.index, 1])
     parameters = None
@@ -303,7 +317,7 @@ def sweep_network(spec: Spec, results: Results) -> None:
                     continue
                 began = time.perf_counter()
                 outcome = attempt(
-                    lambda net=net, x=x, y=y, c=claimed, m=method: mg.gradient_check(
+                    lambda net=net, x=x, y=y, c=claimed, m=method: entry(
                         net, x, y, method=m, gradients=c
                     )
                 )
@@ -386,6 +400,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_NETWORKS} networks")
     parser.add_argument("--networks", type=int, help=f"how many networks (default {NETWORKS})")
+    parser.add_argument(
+        "--entry", choices=list(ENTRY_POINTS), default="gradient_check", help="which door"
+    )
     arguments = parser.parse_args()
     count = arguments.networks or (QUICK_NETWORKS if arguments.quick else NETWORKS)
     start = time.perf_counter()
@@ -393,7 +410,7 @@ def main() -> None:
     specs = [draw_spec(rng, index) for index in range(count)]
     results = Results()
     for spec in specs:
-        sweep_network(spec, results)
+        sweep_network(spec, results, ENTRY_POINTS[arguments.entry])
     report(specs, results)
     print(f"\nTotal time {time.perf_counter() - start:.0f} s.")
 

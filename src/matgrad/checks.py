@@ -37,6 +37,8 @@ import contextlib
 import importlib.util
 import itertools
 import math
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -59,6 +61,7 @@ from matgrad.finite_differences import (
     METHODS,
     ParameterCost,
     check_step,
+    complex_dtype,
     cost_changes,
     default_step,
     numerical_gradient,
@@ -106,6 +109,23 @@ BACKPROP_MARGIN = 4
 """How many times the measured float32 rounding of Algorithm 6.4 a claimed gradient may carry.
 
 Another implementation of the same formulas rounds differently; by a small factor."""
+
+CLAIM_ULPS = 1024
+"""The rounding a claimed gradient of :func:`check` may carry, in units of its precision's ε
+times its largest entry. A float32 claim (about 6e-5 relative) computed through several
+layers rounds by less; a float64 claim's allowance (2e-13) is far below every tolerance."""
+
+FLOAT32_NOISE_MARGIN = 16
+"""How many times float32's noise in ``J`` (per unit of the input) a float32 claim of
+:func:`check` may be off before it FAILs: backprop in float32 rounds each product and each
+slope as ``J`` does, and sums a few more of them."""
+
+NOISE_ULPS = 8
+"""The least rounding :func:`cost_noise` assumes in ``J``, in units in its last place."""
+
+PROGRESS_EVALUATIONS = 20_000
+"""Evaluations of ``f`` above which :func:`check` shows a progress bar (its cost per
+evaluation is unknown: this many take seconds for any ``f`` worth a bar)."""
 
 PROGRESS_WORK = 2e9
 """Multiply-adds above which a check shows a progress bar (about two seconds of work)."""
@@ -366,6 +386,140 @@ class GradientCheckReport:
         )
 
 
+def check(
+    f,
+    inputs,
+    claimed,
+    *,
+    method: str = "central",
+    step: float | None = None,
+    tolerance: float | None = None,
+    in_float64: bool = True,
+    resolve: bool = True,
+    sample: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> GradientCheckReport:
+    """Check claimed gradients of any scalar cost against finite differences of the cost.
+
+    ``f`` takes one dict ``{name: array}`` (the keys of ``inputs``) and returns the cost
+    ``J``, one real number; ``inputs`` maps names to the point, float arrays of any shape;
+    ``claimed`` maps some of those names to the claimed ``∇name J``, each of its input's
+    shape. The report has one row per claimed name, with the verdicts of
+    :func:`gradient_check` reached the same way (the module docstring): the same engine,
+    with differences taken one entry at a time, each input's step scaled by
+    ``max(1, max|input|)``, and the rounding of ``J`` estimated from ``J``'s own values
+    (:func:`cost_noise`) instead of bounded from a network's record.
+
+    ``in_float64`` evaluates ``f`` on float64 copies of float32 inputs; a float32 claim may
+    then carry float32's rounding (:data:`CLAIM_ULPS`). Complex step (``method="complex"``,
+    or a re-check of an unresolved row) evaluates ``f`` on complex inputs: it is used for a
+    re-check only when ``f.analytic`` is True, and refused when it is False. ``step``,
+    ``tolerance``, ``sample``, ``seed`` and ``progress`` are as in :func:`gradient_check`.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a function of a dict of arrays returning J, got {describe(f)}")
+    choice("method", method, METHODS)
+    in_float64, resolve = boolean("in_float64", in_float64), boolean("resolve", resolve)
+    inputs = _named_arrays("inputs", inputs, finite_array)
+    claims = _named_arrays("claimed", claimed, numeric_array)
+    unknown = [name for name in claims if name not in inputs]
+    if unknown:
+        raise ValueError(
+            f"claimed names {', '.join(map(repr, unknown))}, which inputs does not have "
+            f"(inputs: {', '.join(map(repr, inputs))})"
+        )
+    precision = min((array.dtype for array in inputs.values()), key=lambda d: d.itemsize)
+    dtype = np.dtype(np.float64) if in_float64 else precision
+    analytic = getattr(f, "analytic", None)
+    if method == "complex" and analytic is False:
+        reason = getattr(f, "reason", "")
+        raise ValueError("complex step needs an analytic cost" + (f": {reason}" if reason else ""))
+    step = check_step(method, step, dtype)
+    tolerance = (
+        default_tolerance(method, dtype) if tolerance is None else _fraction("tolerance", tolerance)
+    )
+    if sample is not None:
+        sample = positive_int("sample", sample)
+    seed = non_negative_int("seed", seed)
+    differences = _FunctionDifferences(f, {n: a.astype(dtype) for n, a in inputs.items()})
+    differences.analytic = analytic is True
+    claim_eps = {
+        name: float(np.finfo(min(A.dtype, precision, key=lambda d: d.itemsize)).eps)
+        for name, A in claims.items()
+    }
+    entries = dict.fromkeys(claims)
+    if sample is not None:
+        rng = np.random.default_rng(seed)
+        for name in entries:
+            if sample < inputs[name].size:
+                entries[name] = np.sort(rng.choice(inputs[name].size, sample, replace=False))
+    total = (
+        sum((inputs[n].size if chosen is None else len(chosen)) for n, chosen in entries.items())
+        * {"forward": 2, "central": 4, "complex": 1}[method]
+    )
+    details = []
+    if dtype != precision:
+        details.append(
+            "float32 inputs: differences in float64; tolerances include float32 rounding"
+        )
+    if sample is not None and any(chosen is not None for chosen in entries.values()):
+        details.append(f"sampled {sample} entries per input (seed {seed})")
+    # How far float32 arithmetic blurs J here, per unit of each float32 claim's input: its
+    # noise (Moré and Wild's estimate, at float32 inputs) over the input's scale.
+    single = [name for name, eps in claim_eps.items() if eps > np.finfo(np.float64).eps]
+    resolved = {}
+    if single:
+        in_float32 = differences.on(np.float32)
+        for name in single:
+            scale = in_float32.step_for(name, 1.0)
+            resolved[name] = FLOAT32_NOISE_MARGIN * in_float32.rounding / scale
+    with _progress_bar(total, total > PROGRESS_EVALUATIONS, progress) as advance:
+        return _run(
+            differences,
+            {name: A.astype(np.float64) for name, A in claims.items()},
+            entries,
+            lambda name, N: _claim_rounding(N, claim_eps[name], resolved.get(name, 0.0)),
+            method=method,
+            step=step,
+            tolerance=tolerance,
+            resolve=resolve,
+            claim_dtype=min(claims.values(), key=lambda A: A.dtype.itemsize).dtype,
+            details=details,
+            advance=advance,
+        )
+
+
+def _claim_rounding(N, eps, resolved=0.0) -> tuple[float, float]:
+    """The rounding a claim of :func:`check` may carry: :data:`CLAIM_ULPS` of its precision,
+    and, for a float32 claim, more that only a rerun in float64 could tell from a mistake:
+    nothing bounds how float32 code the check cannot see rounds, so a claim is not failed
+    within :data:`RESOLUTION` of the largest entry, nor within ``resolved``, how far float32
+    arithmetic blurs ``J`` here per unit of the input (a saturated unit's slope rounds that
+    far in float32, whatever its size)."""
+    largest = float(np.max(np.abs(N), initial=0.0))
+    unknown = RESOLUTION * largest + resolved if eps > np.finfo(np.float64).eps else 0.0
+    return CLAIM_ULPS * eps * largest, unknown
+
+
+def _named_arrays(what, value, convert) -> dict[str, np.ndarray]:
+    """``{name: array}`` from a mapping of names to arrays, each converted by ``convert``."""
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{what} must be a dict of name -> array, like {{'W(1)': W}}, got {describe(value)}"
+        )
+    if not value:
+        raise ValueError(f"{what} is empty: name at least one array")
+    result = {}
+    for name, array in value.items():
+        if not isinstance(name, str):
+            raise TypeError(f"{what} must be keyed by names (str), got the key {name!r}")
+        result[name] = convert(f"{what}[{name!r}]", array)
+        if result[name].dtype.kind == "c":
+            raise TypeError(f"{what}[{name!r}] must be real, got complex numbers")
+    return result
+
+
 def gradient_check(
     net,
     x,
@@ -438,38 +592,21 @@ def gradient_check(
             if sample < size:
                 entries[name, k] = np.sort(rng.choice(size, sample, replace=False))
     evaluations = {"forward": 2, "central": 4, "complex": 1}[method]
-    with _progress_bar(net, record.m, entries, evaluations, progress) as advance:
-        numerical = differences.gradients(method, step, entries, advance)
-    bounds = {key: _Bounds(numerical[key][1], rounding[key]) for key in numerical}
-    judged = _judge(
-        [
-            _Measured(
-                f"{name}({k})",
-                net.parameter(name, k).shape,
-                claimed[name, k],
-                N,
-                bounds[name, k],
-                used_step,
-                entries[name, k],
-                crossed,
-            )
-            for (name, k), (N, _, used_step, crossed) in numerical.items()
-        ],
-        tolerance,
-        method,
-    )
-    checks = []
-    for key, check in zip(numerical, judged, strict=True):
-        if check.verdict == UNRESOLVED and resolve:
-            check = _resolve(check, claimed[key], differences, method, step, tolerance, bounds[key])
-        checks.append(_advise(check, net, work, method, resolve))
-    return GradientCheckReport(
-        method=method,
-        step=step,
-        tolerance=tolerance,
-        checks=checks,
-        details=_details(net, work, entries, sample, seed),
-    )
+    total, large = _network_work(net, record.m, entries, evaluations)
+    with _progress_bar(total, large, progress) as advance:
+        return _run(
+            differences,
+            claimed,
+            entries,
+            lambda key, N: (rounding[key], 0.0),
+            method=method,
+            step=step,
+            tolerance=tolerance,
+            resolve=resolve,
+            claim_dtype=net.dtype,
+            details=_details(net, work, entries, sample, seed),
+            advance=advance,
+        )
 
 
 def backprop_rounding(net, record, y, exact: _Differences) -> dict[tuple[str, int], float]:
@@ -494,98 +631,39 @@ def backprop_rounding(net, record, y, exact: _Differences) -> dict[tuple[str, in
     return result
 
 
-class _Differences:
-    """Numerical gradients of the parameters, and the bound on the error of each, by a method.
+class _Quotients:
+    """What every source of differences shares: from changes of ``J``, the quotients ``N``
+    and the bound on the error of each.
 
-    For forward and central differences the bound is the rounding error of the cost
-    (:func:`~matgrad.rounding.cost_rounding`) divided by the step, plus the change from the
-    same difference at twice the step (its truncation error, estimated as in Richardson
+    A source says how big a step each array takes (:meth:`step_for`), computes the changes
+    ``J(θ + t E_p) − J(θ)`` (:meth:`changes`), bounds the rounding of one such change
+    (``rounding``) and of complex step's quotient (:meth:`complex_bound`), and makes a copy of
+    itself in another precision (:meth:`on`). For forward and central differences the bound
+    is the rounding error of the change divided by the step, plus the change from the same
+    difference at twice the step (its truncation error, estimated as in Richardson
     extrapolation). Complex step subtracts nothing and has no truncation error at its tiny
-    step; it rounds like backprop does (:func:`~matgrad.rounding.derivative_rounding`).
-    The bounds are computed when first asked for, once per check.
+    step; it rounds like the derivative itself does.
     """
 
-    def __init__(self, work, record, x, y, batched):
-        self.work, self.record, self.x, self.y, self.batched = work, record, x, y, batched
-        self.copies = {}
-
-    @cached_property
-    def magnitudes(self):
-        """``|W(k)|``, ``|h(k)|`` and ``|f'(a(k))|`` at this point, which every bound uses."""
-        return magnitudes(self.work, self.record)
-
-    @cached_property
-    def forward_errors(self) -> dict[int, np.ndarray]:
-        """The rounding error bounds of ``h(0) .. h(l)`` at this point, which both bounds use."""
-        return forward_errors(self.work, self.record, sizes=self.magnitudes)
-
-    @cached_property
-    def rounding(self) -> float:
-        """A bound on the rounding error of the cost changes the differences divide."""
-        return cost_rounding(
-            self.work, self.record, self.y, whole_cost=not self.batched, errors=self.forward_errors
-        )
-
-    @cached_property
-    def forward_mode(self) -> dict[tuple[str, int], float]:
-        """A bound on complex step's rounding, which is Algorithm 6.4's, per parameter."""
-        return derivative_rounding(
-            self.work, self.record, self.y, errors=self.forward_errors, sizes=self.magnitudes
-        )
-
-    def on(self, dtype) -> _Differences:
-        """The same differences on a copy of the network in ``dtype`` (made once)."""
-        if np.dtype(dtype) == self.work.dtype:
-            return self
-        if dtype not in self.copies:
-            work = self.work.astype(dtype)
-            x, y = self.x.astype(dtype), self.y.astype(dtype)
-            self.copies[dtype] = _Differences(work, work.forward(x, y), x, y, self.batched)
-        return self.copies[dtype]
-
     def gradients(self, method, step, entries, advance=None):
-        """For each parameter of ``entries``: ``N``, its error bound, the step used and which
+        """For each array of ``entries``: ``N``, its error bound, the step used and which
         entries' steps crossed a kink.
 
-        ``entries`` maps ``(name, k)`` to the entries to differentiate (flat indices), or to
-        ``None`` for all of them; ``step`` is the base step, scaled for each parameter. The
-        batched differences take every parameter in one call (:func:`cost_changes`) and find
-        the kinks; the reference loop takes one parameter at a time and reports none.
+        ``entries`` maps a key to the entries to differentiate (flat indices), or to
+        ``None`` for all of them; ``step`` is the base step, scaled for each array.
         """
-        work, record = self.work, self.record
         keys = list(entries)
-        shapes = [
-            work.parameter(*key).shape if entries[key] is None else (len(entries[key]),)
-            for key in keys
-        ]
-        steps = [scaled_step(work, record, *key, step) for key in keys]
+        shapes = [self.shape(key) if entries[key] is None else (len(entries[key]),) for key in keys]
+        steps = [self.step_for(key, step) for key in keys]
         factors = {"forward": [1, 2], "central": [1, -1, 2, -2], "complex": [1j]}[method]
-        if self.batched:
-            found = cost_changes(
-                work,
-                record,
-                self.y,
-                {
-                    key: np.arange(math.prod(shape)) if entries[key] is None else entries[key]
-                    for key, shape in zip(keys, shapes, strict=True)
-                },
-                {key: [t * s for t in factors] for key, s in zip(keys, steps, strict=True)},
-                memory=MEMORY_BUDGET,
-                advance=advance,
-            )
-            changes = np.concatenate([found[key][0] for key in keys], axis=1)
-            crossed = np.concatenate([found[key][1] for key in keys])
-        else:
-            changes = np.concatenate(
-                [
-                    self._reference(*key, method, s, entries[key], advance)
-                    for key, s in zip(keys, steps, strict=True)
-                ],
-                axis=1,
-            )
-            crossed = np.zeros(changes.shape[1], dtype=bool)
-        # The changes of all parameters side by side (one row a step), a segment each: every
-        # quotient below is taken for all at once, each entry with its parameter's step.
+        chosen = {
+            key: np.arange(math.prod(shape)) if entries[key] is None else entries[key]
+            for key, shape in zip(keys, shapes, strict=True)
+        }
+        moves = {key: [t * s for t in factors] for key, s in zip(keys, steps, strict=True)}
+        changes, crossed = self.changes(method, chosen, moves, advance)
+        # The changes of all arrays side by side (one row a step), a segment each: every
+        # quotient below is taken for all at once, each entry with its array's step.
         sizes = [math.prod(shape) for shape in shapes]
         starts = _starts(sizes)
 
@@ -594,7 +672,10 @@ class _Differences:
 
         if method == "complex":
             N = np.imag(changes[0]) / per_entry(steps)
-            bounds = [self.forward_mode[key] for key in keys]
+            bounds = [
+                self.complex_bound(key, N[first : first + size])
+                for key, first, size in zip(keys, starts.tolist(), sizes, strict=True)
+            ]
         else:
             # Truncation: central errs by c s² + O(s⁴), so doubling the step changes N by
             # about 3 c s², three times the error; forward errs by a s + O(s²) and doubling
@@ -623,22 +704,110 @@ class _Differences:
             )
         }
 
-    def _reference(self, name, k, method, step, entries, advance):
+
+class _Differences(_Quotients):
+    """The differences of an :class:`~matgrad.MLP`'s parameters ``W(k)``, ``b(k)``, keyed
+    ``(name, k)``: batched from Algorithm 6.3's record (:func:`cost_changes`), or one entry
+    at a time by the reference loop (``batched=False``).
+
+    The rounding of a change of the cost is bounded by
+    :func:`~matgrad.rounding.cost_rounding`, complex step's by
+    :func:`~matgrad.rounding.derivative_rounding`. The bounds are computed when first asked
+    for, once per check.
+    """
+
+    claim, rerun = "backprop", "check a float64 copy"
+    saturation = " (units saturated?)"
+
+    def __init__(self, work, record, x, y, batched):
+        self.work, self.record, self.x, self.y, self.batched = work, record, x, y, batched
+        self.dtype, self.analytic = work.dtype, work.analytic
+        self.copies = {}
+
+    def label(self, key) -> str:
+        return "{}({})".format(*key)
+
+    def shape(self, key) -> tuple[int, ...]:
+        return self.work.parameter(*key).shape
+
+    def step_for(self, key, step) -> float:
+        return scaled_step(self.work, self.record, *key, step)
+
+    @cached_property
+    def magnitudes(self):
+        """``|W(k)|``, ``|h(k)|`` and ``|f'(a(k))|`` at this point, which every bound uses."""
+        return magnitudes(self.work, self.record)
+
+    @cached_property
+    def forward_errors(self) -> dict[int, np.ndarray]:
+        """The rounding error bounds of ``h(0) .. h(l)`` at this point, which both bounds use."""
+        return forward_errors(self.work, self.record, sizes=self.magnitudes)
+
+    @cached_property
+    def rounding(self) -> float:
+        """A bound on the rounding error of the cost changes the differences divide."""
+        return cost_rounding(
+            self.work, self.record, self.y, whole_cost=not self.batched, errors=self.forward_errors
+        )
+
+    @cached_property
+    def forward_mode(self) -> dict[tuple[str, int], float]:
+        """A bound on complex step's rounding, which is Algorithm 6.4's, per parameter."""
+        return derivative_rounding(
+            self.work, self.record, self.y, errors=self.forward_errors, sizes=self.magnitudes
+        )
+
+    def complex_bound(self, key, N) -> float:
+        return self.forward_mode[key]
+
+    def on(self, dtype) -> _Differences:
+        """The same differences on a copy of the network in ``dtype`` (made once)."""
+        if np.dtype(dtype) == self.work.dtype:
+            return self
+        if dtype not in self.copies:
+            work = self.work.astype(dtype)
+            x, y = self.x.astype(dtype), self.y.astype(dtype)
+            self.copies[dtype] = _Differences(work, work.forward(x, y), x, y, self.batched)
+        return self.copies[dtype]
+
+    def changes(self, method, entries, moves, advance):
+        """The changes of ``J`` (one row a step, the parameters' entries side by side) and
+        whether each entry's steps crossed a kink: batched, or by the reference loop, which
+        reports none."""
+        keys = list(entries)
+        if self.batched:
+            found = cost_changes(
+                self.work,
+                self.record,
+                self.y,
+                entries,
+                moves,
+                memory=MEMORY_BUDGET,
+                advance=advance,
+            )
+            changes = np.concatenate([found[key][0] for key in keys], axis=1)
+            return changes, np.concatenate([found[key][1] for key in keys])
+        changes = np.concatenate(
+            [self._reference(*key, method, moves[key], entries[key], advance) for key in keys],
+            axis=1,
+        )
+        return changes, np.zeros(changes.shape[1], dtype=bool)
+
+    def _reference(self, name, k, method, moves, entries, advance):
         """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step).
 
-        With ``entries``, the loop differentiates ``J`` as a function of those entries alone.
+        The loop differentiates ``J`` as a function of the ``entries`` alone.
         """
         cost = ParameterCost(self.work, self.x, self.y, name, k)
         parameter = self.work.parameter(name, k)
-        f, values = cost, parameter
-        if entries is not None:
 
-            def f(chosen):
-                moved = parameter.astype(chosen.dtype).ravel()
-                moved[entries] = chosen
-                return cost(moved.reshape(parameter.shape))
+        def f(chosen):
+            moved = parameter.astype(chosen.dtype).ravel()
+            moved[entries] = chosen
+            return cost(moved.reshape(parameter.shape))
 
-            values = parameter.ravel()[entries]
+        values = parameter.ravel()[entries]
+        step = abs(moves[0])
         rows = []
         for size in {"forward": [1, 2], "central": [1, 2], "complex": [1]}[method]:
             N = numerical_gradient(f, values, method=method, step=size * step).ravel()
@@ -654,17 +823,172 @@ class _Differences:
         return np.array(rows)
 
 
+class _FunctionDifferences(_Quotients):
+    """The differences of a cost ``f`` of named arrays, one entry at a time, keyed by name.
+
+    Entry ``p`` of an input moves by each step in turn, the others stay at the point; the
+    change of ``J`` is ``f`` there minus ``f`` at the point. Nothing is known of how ``f``
+    computes, so the rounding of a change is estimated from ``f``'s values
+    (:func:`cost_noise`), and complex step's from the precision and the size of what it
+    measured.
+    """
+
+    claim, rerun = "the claimed gradient", "claim it in float64"
+    saturation = ""
+
+    def __init__(self, f, inputs):
+        self.f, self.inputs = f, inputs
+        self.dtype = next(iter(inputs.values())).dtype
+        self.analytic = False
+        self.J = _cost_value(f, inputs)
+        self.copies = {}
+
+    def label(self, key) -> str:
+        return key
+
+    def shape(self, key) -> tuple[int, ...]:
+        return self.inputs[key].shape
+
+    def step_for(self, key, step) -> float:
+        # A large entry needs a larger step for x ± s to differ from x by more than rounding.
+        return step * max(1.0, float(np.max(np.abs(self.inputs[key]), initial=0.0)))
+
+    @cached_property
+    def rounding(self) -> float:
+        """An estimate of the rounding error of one change of ``J``: :func:`cost_noise`."""
+        return cost_noise(self.f, self.inputs, self.J)
+
+    def complex_bound(self, key, N) -> float:
+        # Complex step rounds like the derivative it computes: relative to the largest entry,
+        # and, where that rounded to 0, to the size of J per unit of the input.
+        eps = float(np.finfo(self.dtype).eps)
+        scale = max(1.0, float(np.max(np.abs(self.inputs[key]), initial=0.0)))
+        return CLAIM_ULPS * eps * (float(np.max(np.abs(N), initial=0.0)) + abs(self.J) / scale)
+
+    def on(self, dtype) -> _FunctionDifferences:
+        """The same differences with the inputs in ``dtype`` (made once)."""
+        if np.dtype(dtype) == self.dtype:
+            return self
+        if dtype not in self.copies:
+            copy = _FunctionDifferences(
+                self.f, {n: a.astype(dtype) for n, a in self.inputs.items()}
+            )
+            copy.analytic = self.analytic
+            self.copies[dtype] = copy
+        return self.copies[dtype]
+
+    def changes(self, method, entries, moves, advance):
+        """The changes of ``J`` (one row a step, the inputs' entries side by side); no kinks
+        are known, so none is reported crossed."""
+        blocks = []
+        for name, chosen in entries.items():
+            steps = np.asarray(moves[name])
+            imaginary = steps.dtype.kind == "c"
+            moved = self.inputs[name].astype(complex_dtype(self.dtype) if imaginary else self.dtype)
+            flat = moved.reshape(-1)  # a view: the point f sees moves with it
+            point = dict(self.inputs)
+            point[name] = moved
+            block = np.empty((len(steps), len(chosen)), dtype=moved.dtype)
+            for column, p in enumerate(chosen):
+                here = flat[p]
+                for row, t in enumerate(steps):
+                    flat[p] = here + t
+                    # The step taken is what x + t rounds to: divide by that, not by t.
+                    taken = 1.0 if imaginary or flat[p] == here else t / (flat[p] - here)
+                    block[row, column] = (_cost_value(self.f, point, imaginary) - self.J) * taken
+                flat[p] = here
+                if advance is not None:
+                    advance(len(steps))
+            blocks.append(block)
+        changes = np.concatenate(blocks, axis=1)
+        return changes, np.zeros(changes.shape[1], dtype=bool)
+
+
+def _cost_value(f, point, imaginary=False):
+    """``f(point)``, which must be one real number (complex when the point is)."""
+    where = "on complex inputs (complex step)" if imaginary else "at the inputs"
+    try:
+        with warnings.catch_warnings() if imaginary else contextlib.nullcontext():
+            # A cast to float inside f drops the imaginary part that complex step measures.
+            if imaginary:
+                warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            value = f(point)
+    except np.exceptions.ComplexWarning as error:
+        raise ValueError(
+            "complex step needs f to carry the imaginary part through, and f cast a complex "
+            "number to a real one (float(), int(), or an assignment into a real array)"
+        ) from error
+    except Exception as error:  # whatever f raises, the reader learns where and what
+        raise ValueError(f"f failed {where}: {type(error).__name__}: {error}") from error
+    kind = np.asarray(value).dtype.kind
+    if np.ndim(value) != 0 or kind not in "biufc":
+        raise ValueError(f"f must return one number J, got {describe(value)}")
+    if imaginary and kind != "c":
+        raise ValueError(
+            "complex step needs f to carry the imaginary part through; f returned a real "
+            f"{type(value).__name__} (does it use abs, max or a cast to float?)"
+        )
+    if not imaginary:
+        if kind == "c":
+            raise ValueError(f"f must return a real number J, got {describe(value)}")
+        if not math.isfinite(value):
+            raise ValueError(f"f returned {value} at the inputs: J must be finite there")
+    return value
+
+
+def cost_noise(f, inputs, J=None) -> float:
+    """An estimate of the rounding noise in ``J = f(inputs)`` near the point (absolute).
+
+    The method of Moré and Wild ("Estimating computational noise", SIAM J. Sci. Comput.
+    33(3), 2011): ``J`` is evaluated at nine points ``x + iδp`` along a random direction
+    ``p`` with a spacing ``δ`` of ``√ε`` times the inputs' size. The ``k``-th differences of
+    a smooth ``J`` shrink like ``δᵏ``, those of noise of level ``σ`` do not: their mean
+    square is ``σ² (2k)!/(k!)²``. So each ``k`` from 4 to 6 estimates ``σ``, and the largest
+    estimate, three times over, is taken (a high estimate makes a check say UNRESOLVED,
+    never a wrong verdict), at least a few units in the last place of ``J``.
+    """
+    J = _cost_value(f, inputs) if J is None else J
+    dtype = next(iter(inputs.values())).dtype
+    eps = float(np.finfo(dtype).eps)
+    rng = np.random.default_rng(0)
+    direction = {
+        name: rng.choice([-1.0, 1.0], size=x.shape)
+        * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+        for name, x in inputs.items()
+    }
+    spacing = math.sqrt(eps)
+    values = [
+        J
+        if i == 0
+        else _cost_value(
+            f, {n: (x + i * spacing * direction[n]).astype(dtype) for n, x in inputs.items()}
+        )
+        for i in range(-4, 5)
+    ]
+    values = np.asarray(values, dtype=np.float64)
+    estimates = []
+    for k in range(1, 7):
+        values = np.diff(values)
+        if k >= 4:
+            gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+            estimates.append(math.sqrt(gamma * float(np.mean(values**2))))
+    return max(NOISE_ULPS * eps * abs(float(J)), 3 * max(estimates))
+
+
 @dataclass
 class _Bounds:
     """What may separate a correct claimed gradient from the numerical one (absolute).
 
     ``differences``: the error bound of ``N``; ``backprop``: the rounding of Algorithm 6.4
     in the network's precision (the larger of its measure, with a margin, and its bound).
-    A check cannot see below either.
+    A check cannot see below either. ``unknown``: rounding the claim may carry that nothing
+    measured (a float32 claim of :func:`check`, computed by code the check cannot rerun): a
+    claim that far off is UNRESOLVED, neither FAIL nor PASS.
     """
 
     differences: float
     backprop: float
+    unknown: float = 0.0
 
 
 class _Measured(NamedTuple):
@@ -721,8 +1045,11 @@ def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterChec
         note = ""
         if not N_finite:
             verdict, note = UNRESOLVED, "the differences overflowed: try a smaller step"
-        elif error > limit:
+        elif error > limit + (p.bounds.unknown / scale if scale else 0.0):
             verdict = FAIL
+        elif error > limit:
+            verdict = UNRESOLVED
+            note = "as far off as float32 rounding of the claim may be: claim in float64 to decide"
         elif not uncertainty <= RESOLUTION or kinked:
             verdict = UNRESOLVED
         else:
@@ -790,14 +1117,69 @@ def _starts(sizes) -> np.ndarray:
     return np.array(list(itertools.accumulate(sizes[:-1], initial=0)))
 
 
-def _resolve(check, claimed, differences, method, step, tolerance, bounds):
-    """Check an unresolved parameter again by differences that can resolve it, if any.
+def _run(
+    differences,
+    claimed,
+    entries,
+    claim_rounding,
+    *,
+    method,
+    step,
+    tolerance,
+    resolve,
+    claim_dtype,
+    details,
+    advance=None,
+) -> GradientCheckReport:
+    """The engine both checks share: differences, verdicts, re-checks and advice.
+
+    ``differences`` is a source of differences (:class:`_Quotients`); ``claimed`` and
+    ``entries`` map its keys to the claimed gradients (float64) and to the entries to
+    differentiate (``None``: all); ``claim_rounding(key, N)`` gives the rounding the claim
+    may carry (absolute): bounded, and beyond that unknown (:class:`_Bounds`);
+    ``claim_dtype`` is the precision it was computed in.
+    """
+    numerical = differences.gradients(method, step, entries, advance)
+    bounds = {
+        key: _Bounds(error, *claim_rounding(key, N)) for key, (N, error, _, _) in numerical.items()
+    }
+    judged = _judge(
+        [
+            _Measured(
+                differences.label(key),
+                differences.shape(key),
+                claimed[key],
+                N,
+                bounds[key],
+                used_step,
+                entries[key],
+                crossed,
+            )
+            for key, (N, _, used_step, crossed) in numerical.items()
+        ],
+        tolerance,
+        method,
+    )
+    checks = []
+    for key, check in zip(numerical, judged, strict=True):
+        if check.verdict == UNRESOLVED and resolve:
+            check = _resolve(
+                check, key, claimed[key], differences, method, step, tolerance, bounds[key]
+            )
+        checks.append(_advise(check, differences, claim_dtype, method, resolve))
+    return GradientCheckReport(
+        method=method, step=step, tolerance=tolerance, checks=checks, details=details
+    )
+
+
+def _resolve(check, key, claimed, differences, method, step, tolerance, bounds):
+    """Check an unresolved array again by differences that can resolve it, if any.
 
     A kink crossed: the same differences with a step a hundred, then ten thousand, times
     smaller (in float64). Otherwise: float64 differences for a float32 copy, then complex
-    step where ``J`` is analytic.
+    step where ``J`` is analytic. Differences of another method or precision are held to
+    their own tolerance, or to the one asked for where it is stricter.
     """
-    name, k = check.name[0], int(check.name[2:-1])
     float64 = differences.on(np.float64)
     if check.kinked:
         tries = [
@@ -805,22 +1187,28 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
         ]
     else:
         tries = []
-        if differences.work.dtype != np.float64:
+        if differences.dtype != np.float64:
             label = f"float64 {METHOD_NAMES[method]} differences"
             tries.append((label, method, default_step(method)))
-        if method != "complex" and float64.work.analytic:
+        if method != "complex" and float64.analytic:
             tries.append(("complex step", "complex", default_step("complex")))
     for label, other, base in tries:
-        key = (name, k)
         N, error, used, crossed = float64.gradients(other, base, {key: check.entries})[key]
-        bounds_again = _Bounds(error, bounds.backprop)
+        same = other == method and float64 is differences
         (again,) = _judge(
             [
                 _Measured(
-                    check.name, check.shape, claimed, N, bounds_again, used, check.entries, crossed
+                    check.name,
+                    check.shape,
+                    claimed,
+                    N,
+                    _Bounds(error, bounds.backprop, bounds.unknown),
+                    used,
+                    check.entries,
+                    crossed,
                 )
             ],
-            tolerance if other == method else default_tolerance(other),
+            tolerance if same else min(tolerance, default_tolerance(other)),
             other,
         )
         if again.verdict != UNRESOLVED:
@@ -829,8 +1217,8 @@ def _resolve(check, claimed, differences, method, step, tolerance, bounds):
     return check
 
 
-def _advise(check, net, work, method, resolve) -> ParameterCheck:
-    """Say why a parameter stayed unresolved, and what would resolve it."""
+def _advise(check, differences, claim_dtype, method, resolve) -> ParameterCheck:
+    """Say why an array stayed unresolved, and what would resolve it."""
     if check.verdict != UNRESOLVED:
         return check
     bounds = check.bounds
@@ -840,22 +1228,22 @@ def _advise(check, net, work, method, resolve) -> ParameterCheck:
         pass
     elif bounds.backprop >= bounds.differences:
         check.note = (
-            "float32 rounding in backprop is that large here: check a float64 copy"
-            if net.dtype == np.float32
-            else "rounding in backprop is that large here"
+            f"float32 rounding in {differences.claim} is that large here: {differences.rerun}"
+            if claim_dtype == np.float32
+            else f"rounding in {differences.claim} is that large here"
         )
     elif not np.any(check.numerical) and not np.any(check.claimed):
         check.note = "J does not change at all when it moves"
-    elif method == "complex" or (resolve and work.analytic):
+    elif method == "complex" or (resolve and differences.analytic):
         # Complex step had its say: the gradient is below what float64 can carry here.
-        check.note = "too small to resolve in float64 (units saturated?)"
+        check.note = "too small to resolve in float64" + differences.saturation
     else:
         advice = []
-        if method != "complex" and work.analytic:
+        if method != "complex" and differences.analytic:
             advice.append("complex step")
-        if work.dtype == np.float32:
+        if differences.dtype == np.float32:
             advice.append("float64")
-        advice.append("larger inputs" if work.analytic else "inputs away from kinks")
+        advice.append("larger inputs" if differences.analytic else "inputs away from kinks")
         check.note = "below what the differences resolve; try " + " or ".join(advice)
     return check
 
@@ -895,13 +1283,11 @@ def _details(net, work, entries, sample, seed) -> list[str]:
     return lines
 
 
-@contextlib.contextmanager
-def _progress_bar(net, m, entries, evaluations, show):
-    """A tqdm bar when asked, or (``show=None``) when the work is large; yields ``advance``.
+def _network_work(net, m, entries, evaluations) -> tuple[int, bool]:
+    """How many differences a network's check takes, and whether that is a large check.
 
     The work is estimated from the widths (multiply-adds of the perturbed layers), not
-    timed, so that whether a bar appears does not depend on the machine. tqdm's ``auto``
-    bar is a widget in a notebook and text in a terminal; it is removed when done.
+    timed, so that whether a bar appears does not depend on the machine.
     """
     total = 0
     work = 0.0
@@ -911,6 +1297,15 @@ def _progress_bar(net, m, entries, evaluations, show):
         total += count * evaluations
         later = sum(widths[j] * widths[j - 1] for j in range(k + 2, net.l + 1))
         work += count * evaluations * m * (widths[k] + later)
+    return total, work > PROGRESS_WORK
+
+
+@contextlib.contextmanager
+def _progress_bar(total, large, show):
+    """A tqdm bar of ``total`` differences when asked, or (``show=None``) when the check is
+    ``large``; yields ``advance``. tqdm's ``auto`` bar is a widget in a notebook and text in
+    a terminal; it is removed when done.
+    """
 
     def available():
         # tqdm is optional (``matgrad[progress]``): the live book's runtime does without it.
@@ -918,7 +1313,7 @@ def _progress_bar(net, m, entries, evaluations, show):
         return importlib.util.find_spec("tqdm") is not None
 
     if show is None:
-        show = work > PROGRESS_WORK and available()
+        show = large and available()
     if not boolean("progress", show):
         yield None
         return

@@ -158,6 +158,40 @@ class ParameterCost:
         return self.net.with_parameter(self.name, self.k, value).forward(self.x, self.y).J
 
 
+class NetworkCost:
+    """``J`` as a function of a network's parameters by name, for :func:`matgrad.check`.
+
+    Called with a dict such as ``{"W(2)": W, "b(1)": b}`` it returns ``J`` at ``(x, y)`` with
+    those arrays in place and every other parameter as in ``net``, computed in the precision
+    of the arrays given (complex ones for complex step). ``inputs`` holds every parameter by
+    name, the point to check; ``analytic`` / ``reason`` say whether complex step applies.
+    """
+
+    def __init__(self, net, x, y):
+        self.net = check_net(net)
+        self.x, self.y = net.check_example(x, y)
+        reasons = net.non_analytic_reasons()
+        self.analytic = not reasons
+        self.reason = "; ".join(reasons)
+        self.names = {f"{name}({k})": (name, k) for name, k in net.parameters()}
+
+    @property
+    def inputs(self) -> dict[str, np.ndarray]:
+        return {label: self.net.parameter(*key) for label, key in self.names.items()}
+
+    def __call__(self, values) -> float:
+        precision = np.result_type(*(np.real(v).dtype for v in values.values()))
+        net = self.net.astype(precision)
+        W, b = dict(net.W), dict(net.b)
+        for label, value in values.items():
+            if label not in self.names:
+                raise ValueError(f"{label!r} is not a parameter of the network: {list(self.names)}")
+            name, k = self.names[label]
+            {"W": W, "b": b}[name][k] = value
+        net = net._with_arrays(W, b)
+        return net.forward(self.x.astype(precision), self.y.astype(precision)).J
+
+
 def parameter_gradient(
     net,
     x,
