@@ -98,8 +98,14 @@ class Expression:
         for an array over :data:`MAX_ELEMENTS` entries or a run over ``budget`` seconds."""
         env = dict(values)
         env["<deadline>"] = time.perf_counter() + budget
-        with np.errstate(all="ignore"):  # inf and NaN are the grader's to report
-            return self._run(env)
+        try:
+            with np.errstate(all="ignore"):  # inf and NaN are the grader's to report
+                return self._run(env)
+        except (ShapeClash, Invalid):
+            raise
+        except (ArithmeticError, ValueError, TypeError, np.linalg.LinAlgError) as error:
+            # Whatever numpy refuses that the checks above did not foresee: never a crash.
+            raise Invalid(f"numpy could not compute it ({type(error).__name__}: {error})") from None
 
 
 def read(text: str, symbols: tuple[Symbol, ...]) -> Expression:

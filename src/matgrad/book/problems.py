@@ -41,8 +41,9 @@ TANH = get_activation("tanh")
 @dataclass(frozen=True)
 class Problem:
     """One drawn problem: ``values`` (name → array, number or function), the array ``point``
-    named ``label`` the gradient is taken with respect to, the cost ``J`` as a function of
-    ``{label: array}``, Algorithm 6.4's ``truth`` and ``sizes`` for messages."""
+    named ``label`` the gradient is taken with respect to, the ``cost`` as a function of
+    ``{label: array}``, Algorithm 6.4's ``truth``, ``sizes`` for messages and ``J``, the cost
+    at the problem's point as Algorithm 6.3 (the library's ``forward``) computes it."""
 
     values: dict[str, object]
     label: str
@@ -50,6 +51,7 @@ class Problem:
     cost: Callable[[dict], float]
     truth: np.ndarray
     sizes: str
+    J: float
 
     def __post_init__(self):
         # One C-ordered array (X = Hᵀ is a view in Fortran order): a check perturbs the
@@ -81,14 +83,16 @@ class Question:
 
 
 def _widths(seed: int, square: bool, m: bool = False) -> tuple[list[int], int, np.random.Generator]:
-    """Widths ``[n_0, n_(k-1), n_k, n_3]`` and ``m``, all distinct (problem 0: fixed)."""
+    """Widths ``[n_0, n_(k-1), n_k, n_3]`` and ``m``: ``n_(k-1)``, ``n_k`` and a batch's ``m``
+    distinct, 2 to 6 (problem 0: fixed; a square problem: all 4)."""
     rng = np.random.default_rng(seed)
     if square:
         return list(SQUARE_WIDTHS), SQUARE_WIDTHS[K] if m else 1, rng
     if seed == 0:
         return list(FIXED_WIDTHS), FIXED_M if m else 1, rng
-    drawn = [int(n) for n in rng.choice(np.arange(2, 9), size=5, replace=False)]
-    return drawn[:4], drawn[4] if m else 1, rng
+    n_in, n_out, batch = (int(n) for n in rng.choice(np.arange(2, 7), size=3, replace=False))
+    n_0, n_3 = (int(n) for n in rng.integers(2, 5, size=2))
+    return [n_0, n_in, n_out, n_3], batch if m else 1, rng
 
 
 def _network(seed: int, square: bool, *, lam: float | None, batch: bool = False):
@@ -100,20 +104,26 @@ def _network(seed: int, square: bool, *, lam: float | None, batch: bool = False)
     record = net.forward(x, y)
     gradients = net.backward(record, y)
     g = {step.result: step.value for step in gradients.trace}
-    return net, x, y, record, gradients, g
+    return net, y, record, gradients, g
 
 
-def _cost_from(net, j: int, y) -> Callable[[np.ndarray], float]:
-    """``J`` as a function of ``h(j-1)``, the input of layer ``j``: Algorithm 6.3 from line
-    ``a(j) = b(j) + W(j) h(j-1)`` on, with the net's own ``f``, loss and ``λ Ω`` (constant
-    here). Written out rather than through ``net.cost``, which validates its input as real
-    data, because complex step sends a complex ``h``."""
-    penalty = net.lam * net.penalty()
+def _cost_from(net, j: int, y) -> Callable[..., float]:
+    """``J(h, W, b)``: the cost as a function of ``h(j-1)``, the input of layer ``j``, and of
+    that layer's ``W(j)`` and ``b(j)`` (by default the net's). Algorithm 6.3 from its line
+    ``a(j) = b(j) + W(j) h(j-1)`` on, with the net's own ``f``, loss, reduction and ``λ Ω``.
 
-    def J(h):
-        for i in range(j, net.l + 1):
+    Written out rather than as ``net.with_parameter(...).cost(x, y)`` (the same numbers, which
+    the tests compare): that validates ``x`` and ``y`` and recomputes the layers below at every
+    one of a check's evaluations, and takes no complex ``h`` for complex step."""
+    others = sum(net.regularizer.value(net.W[i]) for i in net.W if i != j)
+    regularized = net.lam > 0  # as forward(): with λ = 0, Ω is not evaluated at all
+
+    def J(h, W=net.W[j], b=net.b[j]):
+        h = net.f(j)(b + W @ h)
+        for i in range(j + 1, net.l + 1):
             h = net.f(i)(net.b[i] + net.W[i] @ h)
-        return net.reduce(net.loss.value(h, y)) + penalty
+        loss = net.reduce(net.loss.value(h, y))
+        return loss + net.lam * (others + net.regularizer.value(W)) if regularized else loss
 
     return J
 
@@ -127,55 +137,51 @@ def _layer_problem(label: str):
 
     def draw(seed: int, square: bool) -> Problem:
         lam = None if label in ("W(k)", "b(k)") else 0.1
-        net, x, y, record, gradients, g = _network(seed, square, lam=lam)
+        net, y, record, gradients, g = _network(seed, square, lam=lam)
         h, W, b, a = record.h[K - 1], net.W[K], net.b[K], record.a[K]
         values = {"g": g[f"g = ∇a({K}) J"], "h": h, "hk": record.h[K], "W": W, "b": b}
         values["lam"] = net.lam
         sizes = _sizes(**{"n_(k-1)": W.shape[1], "n_k": W.shape[0]})
+        J = _cost_from(net, K, y)
         if label == "W(k)":
-            cost = lambda d: net.with_parameter("W", K, d[label]).cost(x, y)  # noqa: E731
-            return Problem(values, label, W, cost, gradients.W[K], sizes)
+            cost = lambda d: J(h, W=d[label])  # noqa: E731
+            return Problem(values, label, W, cost, gradients.W[K], sizes, record.J)
         if label == "b(k)":
-            cost = lambda d: net.with_parameter("b", K, d[label]).cost(x, y)  # noqa: E731
-            return Problem(values, label, b, cost, gradients.b[K], sizes)
+            cost = lambda d: J(h, b=d[label])  # noqa: E731
+            return Problem(values, label, b, cost, gradients.b[K], sizes, record.J)
         if label == "h(k-1)":
-            J = _cost_from(net, K, y)
             truth = g[f"g = ∇h({K - 1}) J"]
-            return Problem(values, label, h, lambda d: J(d[label]), truth, sizes)
-        J = _cost_from(net, K + 1, y)  # a(k): h(k) = f(a(k)), then the layers above
+            return Problem(values, label, h, lambda d: J(d[label]), truth, sizes, record.J)
+        above = _cost_from(net, K + 1, y)  # a(k): h(k) = f(a(k)), then the layers above
         values.update(g=g[f"g = ∇h({K}) J"], a=a, f=TANH.f, fprime=TANH.derivative)
         truth = g[f"g = ∇a({K}) J"]
-        return Problem(values, label, a, lambda d: J(TANH.f(d[label])), truth, sizes)
+        cost = lambda d: above(TANH.f(d[label]))  # noqa: E731
+        return Problem(values, label, a, cost, truth, sizes, record.J)
 
     return draw
 
 
 def _batch_problem(label: str):
-    """A minibatch of m examples as columns (``batch``) or as rows (``row``: ``X = Hᵀ``)."""
+    """A minibatch of m examples as columns (``W(k)``) or as rows (``W``, ``X = Hᵀ``)."""
 
     def draw(seed: int, square: bool) -> Problem:
         row = label != "W(k)"
-        net, x, y, record, gradients, g = _network(
-            seed, square, lam=0.0 if row else None, batch=True
-        )
+        net, y, record, gradients, g = _network(seed, square, lam=0.0 if row else None, batch=True)
         H, W = record.h[K - 1], net.W[K]
         m = H.shape[1]
         G = g[f"g = ∇a({K}) J"]  # ∇A J of the averaged cost: the 1/m is in it
-        if not row:
-            sizes = _sizes(
-                **{"n_(k-1)": W.shape[1], "n_k": W.shape[0], "m": m}
-            )  # G as the per-example gradients, of the summed loss: the 1/m is not
+        J = _cost_from(net, K, y)
+        cost = lambda d: J(H, W=d[label])  # noqa: E731
+        if not row:  # G as the per-example gradients, of the summed loss: no 1/m in it
             values = {"G": G * m, "H": H, "W": W, "lam": net.lam, "m": float(m)}
-            cost = lambda d: net.with_parameter("W", K, d[label]).cost(x, y)  # noqa: E731
-            return Problem(values, label, W, cost, gradients.W[K], sizes)
+            sizes = _sizes(**{"n_(k-1)": W.shape[1], "n_k": W.shape[0], "m": m})
+            return Problem(values, label, W, cost, gradients.W[K], sizes, record.J)
         values = {"G": G.T, "X": H.T, "W": W}
         sizes = _sizes(n_in=W.shape[1], n_out=W.shape[0], m=m)
         if label == "W":
-            cost = lambda d: net.with_parameter("W", K, d[label]).cost(x, y)  # noqa: E731
-            return Problem(values, label, W, cost, gradients.W[K], sizes)
-        J = _cost_from(net, K, y)
+            return Problem(values, label, W, cost, gradients.W[K], sizes, record.J)
         truth = g[f"g = ∇h({K - 1}) J"].T
-        return Problem(values, label, H.T, lambda d: J(d[label].T), truth, sizes)
+        return Problem(values, label, H.T, lambda d: J(d[label].T), truth, sizes, record.J)
 
     return draw
 
@@ -188,7 +194,8 @@ def _softmax_problem(seed: int, square: bool) -> Problem:
     loss = LOSSES["softmax_cross_entropy"]
     p = softmax(z)
     values = {"z": z, "p": p, "y": y, "softmax": softmax}
-    return Problem(values, "z", z, lambda d: loss.value(d["z"], y)[0], p - y, _sizes(n=n))
+    cost = lambda d: loss.value(d["z"], y)[0]  # noqa: E731
+    return Problem(values, "z", z, cost, p - y, _sizes(n=n), float(loss.value(z, y)[0]))
 
 
 def _symbol(name, book, meaning, *spellings, scalar=False, function=False, prime=None):
