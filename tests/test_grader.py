@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,8 @@ CORPUS = [
     ("weight", "g.T @ h", FAIL, None),
     ("weight", "np.sum(g @ h.T, axis=1)", FAIL, None),
     ("weight", "g", FAIL, None),
+    ("weight", "np.array([[0.5]])", FAIL, None),  # typed-in numbers
+    ("weight", "[[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]", FAIL, None),
     ("weight", "np.array([[0.1, 0.2, 0.3, 0.4, 0.5]] * 3)", INVALID, None),  # a list times 3
     ("weight", "0 * g @ h.T + 0.5", FAIL, None),
     # --- bias: ∇b(k) J = g ---------------------------------------------------------------
@@ -102,6 +105,7 @@ CORPUS = [
     ("pre", "g / np.cosh(a)**2", PASS, None),
     ("pre", "g ∘ (1 − tanh(a)²)", PASS, None),
     ("pre", "g", FAIL, "missing_f_prime"),
+    ("pre", "1 * g", FAIL, "missing_f_prime"),
     ("pre", "g * f(a)", FAIL, "f_for_f_prime"),
     ("pre", "g ⊙ f(a(k))", FAIL, "f_for_f_prime"),
     ("pre", "-g * fprime(a)", FAIL, "sign"),
@@ -116,8 +120,11 @@ CORPUS = [
     ("batch-weight", "G @ H.T + lam * W", FAIL, "sum_for_mean"),
     ("batch-weight", "G Hᵀ + λ W", FAIL, "sum_for_mean"),
     ("batch-weight", "G @ H.T / m**2 + lam * W", FAIL, "double_mean"),
+    ("batch-weight", "(1/m) (1/m) G Hᵀ + λ W", FAIL, "double_mean"),
     ("batch-weight", "(G @ H.T + lam * W) / m", FAIL, "mean_penalty"),
+    ("batch-weight", "G Hᵀ / m + λ W / m", FAIL, "mean_penalty"),
     ("batch-weight", "G Hᵀ + m λ W", FAIL, "summed_cost"),
+    ("batch-weight", "G @ H.T + m * lam * W", FAIL, "summed_cost"),
     ("batch-weight", "G @ H.T / m", FAIL, "missing_lambda"),
     ("batch-weight", "G @ H.T / m + 2 * lam * W", FAIL, "double_lambda"),
     ("batch-weight", "H @ G.T / m", FAIL, "h_g_transpose"),
@@ -147,6 +154,7 @@ CORPUS = [
     ("softmax-ce", "exp(z) / np.sum(exp(z), axis=0, keepdims=True) − y", PASS, None),
     ("softmax-ce", "y - p", FAIL, "sign"),
     ("softmax-ce", "-y / p", FAIL, "gradient_in_p"),
+    ("softmax-ce", "np.divide(-y, p)", FAIL, "gradient_in_p"),
     ("softmax-ce", "(p - y).T", FAIL, "h_g_transpose"),
     ("softmax-ce", "p", FAIL, None),
     ("softmax-ce", "p - 1", FAIL, None),
@@ -194,6 +202,8 @@ def test_the_corpus_is_large_and_covers_every_question_and_mistake():
     assert {case[3] for case in CORPUS} - {None} == set(MISTAKES_CATALOGUE)
     named = {name for question in QUESTIONS.values() for name, _, _ in question.mistakes}
     assert named == set(MISTAKES_CATALOGUE)
+    spellings = Counter(case[3] for case in CORPUS if case[3] is not None)
+    assert min(spellings.values()) >= 2, spellings  # each mistake typed in several ways
 
 
 @pytest.mark.parametrize(

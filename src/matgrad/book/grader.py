@@ -310,8 +310,11 @@ def _where(problem: Problem, index: int) -> str:
 
 
 def _shape_message(question, problem, index, value, names, python) -> str:
+    produced = {0: "a number", 1: f"a flat array of {value.size} entries"}.get(
+        value.ndim, shape_text(value.shape)
+    )
     message = (
-        f"The answer is {shape_text(value.shape)}, but a gradient has the shape of what it "
+        f"The answer is {produced}, but a gradient has the shape of what it "
         f"differentiates: {question.label} is {question.shape}, here "
         f"{shape_text(problem.point.shape)} ({_where(problem, index)})."
     )
