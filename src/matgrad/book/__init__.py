@@ -17,6 +17,12 @@ module              what                                                       n
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
 ``bridges``         other courses' backprop beside Algorithm 6.4's numbers     numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy
+``grader``          a typed gradient graded against the cost, its mistake      numpy
+                    named (``grade``, ``QUESTIONS``, ``MISTAKES_CATALOGUE``)
+``problems``        the grader's questions and their seeded problems           numpy
+``answers``         a typed answer checked against a whitelist and evaluated,  numpy
+                    every size bounded
+``notation``        the book's notation in a typed answer, read as numpy       numpy
 ``figures``         every figure, static or redrawn by a widget; its alt text   matplotlib
 ``widgets``         the four interactive widgets, thin views over the above    ipywidgets
 ==================  =========================================================  ==============
