@@ -257,10 +257,11 @@ def assert_never_passed(net, x, y, method, correct, true, claimed, check=mg.grad
     for label in off:
         assert report[label].verdict != PASS, (label, report)
     # Where the check resolves a parameter (it passes the correct gradient there), a claim
-    # 5 % off is caught outright: FAIL, not UNRESOLVED. mg.check cannot rerun a float32
-    # claim's code in float64, so there a claim as far off as float32 may blur J is only
-    # UNRESOLVED (and says so).
-    if check is by_cost and net.dtype == np.float32:
+    # 5 % off is caught outright: FAIL, not UNRESOLVED. Through mg.check only the promises
+    # above hold: it cannot rerun a claim's code in a wider precision, so a claim as far off
+    # as rounding may blur a gradient (float32, saturated units, a large J beside a small
+    # gradient) is UNRESOLVED, saying so; its UNRESOLVED rate is the sweep benchmark's.
+    if check is by_cost:
         return
     baseline = check(net, x, y, method=method)
     for label in changed:
@@ -320,9 +321,16 @@ def correct_gradient_never_fails(entry, spec, method):
     note(repr(report))
     assert report.verdict != FAIL, report
     assert_unresolved_says_why(report)
-    if unsaturated(net, record) and condition(net, x, y) <= RESOLVABLE[np.dtype(net.dtype)]:
+    resolvable = RESOLVABLE[np.dtype(net.dtype)] if entry == "gradient_check" else BY_COST
+    if unsaturated(net, record) and condition(net, x, y) <= resolvable:
         event("resolvable: must PASS")
         assert report.passed, report
+
+
+# mg.check cannot rerun a claim's code, so it cannot bound the claim's rounding as
+# gradient_check bounds backprop's: it vouches for claims whose rounding is within
+# mg.checks.CLAIM_ULPS, which a condition number up to 1e3 keeps them within in either dtype.
+BY_COST = 1e3
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
