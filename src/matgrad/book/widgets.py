@@ -1,8 +1,9 @@
 """The book's interactive widgets (ipywidgets 8): thin views over pure functions.
 
-Used in: why-transpose (``make_shape_explorer``), backward (``make_backward_stepper``),
-questions (``make_gradient_checker``) and checking-gradients (``make_step_size_explorer``);
-``make_answer_box`` in no chapter yet. What they show is computed by :mod:`~matgrad.book.shapes`,
+Used in: why-transpose (``make_shape_explorer``, ``make_answer_box``), backward
+(``make_backward_stepper``, ``make_answer_box``), questions (``make_gradient_checker``),
+checking-gradients (``make_step_size_explorer``), and minibatches, layouts and exercises
+(``make_answer_box``). What they show is computed by :mod:`~matgrad.book.shapes`,
 :mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`,
 :mod:`~matgrad.book.step_size` and :mod:`~matgrad.book.grader`, and drawn by
 :mod:`~matgrad.book.figures`.
