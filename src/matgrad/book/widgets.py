@@ -1,12 +1,12 @@
 """The book's interactive widgets (ipywidgets 8): thin views over pure functions.
 
-Used in: why-transpose (``make_shape_explorer``, ``make_answer_box``), backward
-(``make_backward_stepper``, ``make_answer_box``), questions (``make_gradient_checker``),
-checking-gradients (``make_step_size_explorer``), and minibatches, layouts and exercises
-(``make_answer_box``). What they show is computed by :mod:`~matgrad.book.shapes`,
-:mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`,
-:mod:`~matgrad.book.step_size` and :mod:`~matgrad.book.grader`, and drawn by
-:mod:`~matgrad.book.figures`.
+Used in: why-transpose (``make_shape_explorer``, ``make_adjoint_probe``, ``make_answer_box``),
+backward (``make_backward_stepper``, ``make_answer_box``), questions
+(``make_gradient_checker``), checking-gradients (``make_step_size_explorer``), and
+minibatches, layouts and exercises (``make_answer_box``). What they show is computed by
+:mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`,
+:mod:`~matgrad.book.step_size`, :mod:`~matgrad.book.adjoint` and :mod:`~matgrad.book.grader`,
+and drawn by :mod:`~matgrad.book.figures`.
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
@@ -29,8 +29,17 @@ import sys
 import ipywidgets as w
 import numpy as np
 
-from matgrad._text import shape_text
-from matgrad.book import checking, examples, figures, grader, shapes, step_size, walkthrough
+from matgrad._text import format_bounded, shape_text
+from matgrad.book import (
+    adjoint,
+    checking,
+    examples,
+    figures,
+    grader,
+    shapes,
+    step_size,
+    walkthrough,
+)
 from matgrad.checks import ROW_HEADERS
 from matgrad.finite_differences import METHODS, default_step
 from matgrad.functions import ACTIVATIONS
@@ -832,3 +841,129 @@ def make_answer_box(question_id: str) -> AnswerBox:
     """Your turn: a box where the reader types a gradient (``"weight"``, ``"back"``, ...: a
     key of :data:`matgrad.book.grader.QUESTIONS`) and the grader's verdict on it."""
     return AnswerBox(question_id)
+
+
+# --- The adjoint probe: dJ measured along a direction, beside G : dW ---------------------------
+
+PROBE_LABELS = {"description_width": "7.5em"}
+PROBE_SHAPES = {"3 × 4": (3, 4), "3 × 3, square": (3, 3), "4 × 3": (4, 3)}
+RANDOM, ENTRY = "random", "single entry E_ij"
+
+
+class AdjointProbe(w.VBox):
+    """A layer's ``dJ`` measured along directions ``dW`` beside ``G : dW`` for a candidate
+    ``G`` (:mod:`matgrad.book.adjoint`). ``rows`` holds what the table shows, ``agrees``
+    whether the candidate agreed in every direction shown (None when nothing could be
+    computed), ``summary`` the text and table."""
+
+    def __init__(self, seed: int = 0):
+        self.layer_seed = seed
+        self.shape = w.Dropdown(
+            options=list(PROBE_SHAPES),
+            description="layer W",
+            style=PROBE_LABELS,
+            layout=control_layout("200px"),
+        )
+        self.candidate = w.Dropdown(
+            options=list(adjoint.CANDIDATES),
+            description="candidate G",
+            style=PROBE_LABELS,
+            layout=control_layout("200px"),
+        )
+        self.directions = w.Dropdown(
+            options=[RANDOM, ENTRY],
+            description="directions dW",
+            style=PROBE_LABELS,
+            layout=control_layout("200px"),
+        )
+        self.seed = w.IntSlider(
+            0, min=0, max=20, description="seed", style=PROBE_LABELS, layout=control_layout()
+        )
+        self.i = w.IntSlider(
+            0, min=0, max=2, description="entry i", style=PROBE_LABELS, layout=control_layout()
+        )
+        self.j = w.IntSlider(
+            1, min=0, max=3, description="entry j", style=PROBE_LABELS, layout=control_layout()
+        )
+        self.summary = w.HTML()
+        self.rows, self.agrees, self.reason = [], None, ""
+        for control in (self.shape, self.candidate, self.directions, self.seed, self.i, self.j):
+            control.observe(self.update, names="value")
+        self.where = controls(self.seed)
+        super().__init__(
+            [controls(self.shape, self.candidate, self.directions), self.where, self.summary]
+        )
+        self.update()
+
+    def __repr__(self) -> str:
+        if self.agrees is None and not self.rows:
+            state = "nothing measured"
+        elif self.agrees is None:
+            state = "cannot be paired with dW"
+        else:
+            agreeing = sum(bool(row.agree) for row in self.rows)
+            state = f"agrees in {agreeing} of {len(self.rows)}"
+        return (
+            f"AdjointProbe({self.shape.value} layer, G = {self.candidate.value}, "
+            f"{self.directions.value} directions: {state})"
+        )
+
+    def _directions(self, shape) -> dict:
+        if self.directions.value == RANDOM:
+            seeds = range(self.seed.value, self.seed.value + adjoint.DIRECTIONS)
+            return {f"random, seed {s}": adjoint.random_direction(shape, s) for s in seeds}
+        if self.directions.value == ENTRY:
+            i, j = self.i.value, self.j.value
+            return {f"E_{i}{j}": adjoint.entry_direction(shape, i, j)}
+        raise ValueError(f"choose the directions: {RANDOM} or {ENTRY}")
+
+    def update(self, change=None):
+        # Whatever happens, the widget ends showing these settings' table or why there is none.
+        try:
+            self._update()
+        except Exception as error:
+            self.rows, self.agrees, self.reason = [], None, ""
+            self.summary.value = _message(f"{type(error).__name__}: {error}")
+
+    def _update(self):
+        if self.shape.value not in PROBE_SHAPES:
+            raise ValueError("choose the layer's shape")
+        n_k, n_prev = PROBE_SHAPES[self.shape.value]
+        self.i.max, self.j.max = n_k - 1, n_prev - 1  # clamps i and j into the layer
+        entry = self.directions.value == ENTRY
+        self.where.children = (self.i, self.j) if entry else (self.seed,)
+        layer = adjoint.example_layer(n_k, n_prev, seed=self.layer_seed)
+        name = self.candidate.value
+        G, self.reason = adjoint.candidate(name, layer.g, layer.h)
+        self.rows = adjoint.probe(layer.cost, layer.W, G, self._directions(layer.W.shape))
+        paired = all(row.predicted is not None for row in self.rows)
+        self.agrees = all(row.agree for row in self.rows) if paired else None
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in adjoint.table_rows(self.rows)
+        )
+        sentence = adjoint.verdict(name, G, self.reason, layer.W.shape, self.rows)
+        mark = "✓" if self.agrees else "✗"
+        rebuilt = ""
+        if entry:
+            gradient = layer.g @ layer.h.T
+            error = float(np.max(np.abs(adjoint.rebuilt(layer.cost, layer.W) - gradient)))
+            rebuilt = (
+                f"<p>dJ along E_ij is entry (i, j) of the gradient: measured along every E_ij, "
+                f"the changes rebuild a {n_k} × {n_prev} matrix that differs from g hᵀ by "
+                f"{html.escape(format_bounded(error, adjoint.AGREE))}.</p>"
+            )
+        self.summary.value = (
+            f"<p>J(W) = ½ ‖tanh(W h + b) − y‖², W is {n_k} × {n_prev}, "
+            f"g = ∇a J. dJ is measured from the forward pass, "
+            f"(J(W + t dW) − J(W − t dW)) / 2t with t = {adjoint.STEP:.0e}.</p>"
+            "<table><tr>"
+            + "".join(f"<th>{header}</th>" for header in adjoint.HEADERS)
+            + f"</tr>{cells}</table><p><b>{mark} {html.escape(sentence)}</b></p>"
+            + rebuilt
+        )
+
+
+def make_adjoint_probe() -> AdjointProbe:
+    """The adjoint probe: which ``G`` gives ``dJ = G : dW`` for every direction ``dW``."""
+    return AdjointProbe()
