@@ -271,3 +271,22 @@ def test_the_panels_text_reads_on_white_and_on_the_dark_modes_card():
 def test_an_unknown_question_is_refused_with_the_list_of_ids():
     with pytest.raises(ValueError, match="'weight', 'bias'"):
         widgets.make_answer_box("wieght")
+
+
+def test_the_answer_box_and_the_probe_never_import_pyplot():
+    # In the browser's Python, importing pyplot costs about a second of a live widget's start.
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from matgrad.book import widgets\n"
+        "box = widgets.make_answer_box('weight')\n"
+        "box.answer.value = 'h gᵀ'\n"
+        "box.check_button.click()\n"
+        "widgets.make_adjoint_probe()\n"
+        "print(box.verdict, 'matplotlib.pyplot' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "FAIL False"
