@@ -12,6 +12,7 @@ module              what                                                       n
 ``walkthrough``     Algorithm 6.4 one executed line at a time                  numpy
 ``checking``        a gradient check from a reader's settings, or why none     numpy
 ``step_size``       the error of a finite difference against its step          numpy
+``adjoint``         dJ measured along dW beside G : dW for a candidate G       numpy
 ``cost``            the work of a gradient, counted                            numpy
 ``shared_weights``  a weight used at every step of a recurrent network         numpy
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
@@ -24,7 +25,7 @@ module              what                                                       n
                     every size bounded
 ``notation``        the book's notation in a typed answer, read as numpy       numpy
 ``figures``         every figure, static or redrawn by a widget; its alt text   matplotlib
-``widgets``         the four interactive widgets, thin views over the above    ipywidgets
+``widgets``         the interactive widgets, thin views over the above         ipywidgets
 ==================  =========================================================  ==============
 
 Import the module a chapter needs (``from matgrad.book import text``); importing this

@@ -1,10 +1,12 @@
-"""The book's four interactive widgets (ipywidgets 8): thin views over pure functions.
+"""The book's interactive widgets (ipywidgets 8): thin views over pure functions.
 
-Used in: why-transpose (``make_shape_explorer``), backward (``make_backward_stepper``),
-questions (``make_gradient_checker``) and checking-gradients (``make_step_size_explorer``).
-What they show is computed by :mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.walkthrough`,
-:mod:`~matgrad.book.checking` and :mod:`~matgrad.book.step_size`, and drawn by
-:mod:`~matgrad.book.figures`.
+Used in: why-transpose (``make_shape_explorer``, ``make_adjoint_probe``, ``make_answer_box``),
+backward (``make_backward_stepper``, ``make_answer_box``), questions
+(``make_gradient_checker``), checking-gradients (``make_step_size_explorer``), and
+minibatches, layouts and exercises (``make_answer_box``). What they show is computed by
+:mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`,
+:mod:`~matgrad.book.step_size`, :mod:`~matgrad.book.adjoint` and :mod:`~matgrad.book.grader`,
+and drawn by :mod:`~matgrad.book.figures`.
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
@@ -22,12 +24,22 @@ import base64
 import functools
 import html
 import struct
+import sys
 
 import ipywidgets as w
 import numpy as np
 
-from matgrad._text import shape_text
-from matgrad.book import checking, examples, figures, shapes, step_size, walkthrough
+from matgrad._text import format_bounded, shape_text
+from matgrad.book import (
+    adjoint,
+    checking,
+    examples,
+    figures,
+    grader,
+    shapes,
+    step_size,
+    walkthrough,
+)
 from matgrad.checks import ROW_HEADERS
 from matgrad.finite_differences import METHODS, default_step
 from matgrad.functions import ACTIVATIONS
@@ -94,13 +106,15 @@ class Picture(w.HTML):
         )
 
 
-# The gradient checker's verdict line: never green unless every parameter passed. Amber for
-# UNRESOLVED is dark enough (#8c510a, 6.7:1 on white) to read as text.
+# The gradient checker's and the answer box's verdict line: never green unless every parameter
+# passed. Amber for UNRESOLVED is dark enough (#8c510a, 6.7:1 on white) to read as text. A
+# widget's panel sits on white on every page, dark mode included (book/_vendor/matgrad.css).
 VERDICT_COLOURS = {
     "PASS": "#1b7837",  # 5.5:1 on white (AA for text); the brighter #1a9850 was 3.7:1
     "FAIL": "#b2182b",
     "UNRESOLVED": "#8c510a",
     checking.NO_CHECK: "#4d4d4d",
+    grader.INVALID: "#404040",  # an answer that cannot be read: no verdict, 10.4:1 on white
 }
 
 
@@ -615,3 +629,341 @@ def make_gradient_checker() -> GradientChecker:
 def make_step_size_explorer() -> StepSizeExplorer:
     """The step-size explorer (widget 4): error against step for the three methods."""
     return StepSizeExplorer()
+
+
+# --- Your turn: a reader's own answer, graded where the question arises ----------------------
+
+# The answer box's panel is a card of its own: dark text on white in every theme (JupyterLab's
+# dark theme gives an HTML widget light text), with its verdict's colour as a rule on its left.
+PANEL_BACKGROUND, PANEL_TEXT = "#ffffff", "#222832"
+LINK_COLOUR = "#0b5394"  # 8.3:1 on white: the theme's own link colour is pale in dark mode
+PLACEHOLDER = "numpy or notation, like  a @ b.T  or  a bᵀ"
+# What the static site's snapshot shows (the stored state): how to check, and that checking
+# there needs the page's Python.
+INSTRUCTIONS = (
+    "Type your answer and press Check (or Enter). On the book's website, checking runs "
+    "Python in your browser: press “Make this widget live” first."
+)
+EMPTY = "Nothing to check yet: type your answer in the box, then press Check."
+RUNTIMES = ("page", "lite", "jupyter")
+# A heading with maths has two ids: the site's (docutils' id of its text, maths as TeX source,
+# which the grader's links name) and jupyterlab-myst's (myst's slug, which drops the TeX's
+# punctuation). Site id → notebook id, where they differ (tests/test_book_answer_box.py
+# derives each from the chapters' headings).
+NOTEBOOK_ANCHORS = {
+    "line-3-through-the-activation-g-odot-f-a-k": "line-3-through-the-activation-g-odot-fak",
+    "line-5-the-weight-gradient-g-h-k-1-top": "line-5-the-weight-gradient-ghk-1top",
+    "line-6-the-second-transpose-w-k-top-g": "line-6-the-second-transpose-wktop-g",
+    "the-row-convention-y-x-w-top-b": "the-row-convention-y--x-wtop--b",
+    "l2-weight-decay-lambda-w-or-2-lambda-w": "l2-weight-decay-lambda-w-or-2lambda-w",
+}
+
+
+def runtime() -> str:
+    """Where this Python runs, for the links the answer box writes.
+
+    ``"page"``: the book's website, a widget made live in its page (Pyodide in the page's Web
+    Worker, which imports ``live_bridge``, book/_vendor/live_bridge.py); ``"lite"``:
+    JupyterLite, the site's live copy (Pyodide in a kernel, no ``live_bridge``); ``"jupyter"``:
+    a Jupyter server's kernel (JupyterLab, Notebook), where the chapters are notebooks.
+    """
+    if "live_bridge" in sys.modules:
+        return "page"
+    if sys.platform == "emscripten":
+        return "lite"
+    return "jupyter"
+
+
+def section_href(section: str, where: str | None = None) -> str:
+    """The link to ``section`` (a chapter's section on the built site, ``page.html#id``)
+    that opens it from where the widget runs (:func:`runtime`, or ``where``).
+
+    On the website the page's own address: the site's pages sit side by side. In JupyterLab
+    the chapter's notebook beside this one (its URL is ``/lab/tree/<folder>/<chapter>.ipynb``),
+    at jupyterlab-myst's id of the heading (:data:`NOTEBOOK_ANCHORS`). In JupyterLite, whose
+    app lives in ``<site>/lite/<app>/index.html``, the site's page of the section, two folders
+    up: it opens at the section at once, where a notebook would start an app and a kernel.
+    """
+    where = runtime() if where is None else where
+    if where not in RUNTIMES:
+        raise ValueError(f"where must be one of {', '.join(RUNTIMES)}, not {where!r}")
+    page, _, anchor = section.partition("#")
+    chapter = page.removesuffix(".html")
+    fragment = f"#{anchor}" if anchor else ""
+    if where == "page":
+        return f"{chapter}.html{fragment}"
+    if where == "lite":
+        return f"../../{chapter}.html{fragment}"
+    anchor = NOTEBOOK_ANCHORS.get(anchor, anchor)
+    return f"{chapter}.ipynb{'#' if anchor else ''}{anchor}"
+
+
+def answer_prompt(question) -> str:
+    """A question's prompt as the answer box shows it above the box: what to type and the
+    names the reader may use, with their shapes (plain Unicode: no maths is typeset in a
+    widget)."""
+    names = "".join(
+        f"<li><code>{html.escape(symbol.book)}</code>"
+        + (f" or <code>{html.escape(symbol.name)}</code>" if symbol.name != symbol.book else "")
+        + f": {html.escape(symbol.meaning)}</li>"
+        for symbol in question.symbols
+    )
+    return (
+        f'<div class="matgrad-answer-prompt"><p style="margin:0 0 0.25em">'
+        f"<b>Your turn.</b> {html.escape(question.prompt)}</p>"
+        f'<p style="margin:0">Names you may use:</p>'
+        f'<ul style="margin:0 0 0.25em;padding-left:1.5em">{names}</ul></div>'
+    )
+
+
+def _panel(colour: str, body: str) -> str:
+    """The answer box's card: ``role="status"`` so that a screen reader says what changed."""
+    style = (
+        f"background:{PANEL_BACKGROUND};color:{PANEL_TEXT};border-left:4px solid {colour};"
+        "padding:0.4em 0.75em;margin:0.25em 0;overflow-wrap:anywhere"
+    )
+    return f'<div role="status" aria-live="polite" style="{style}">{body}</div>'
+
+
+def grade_html(result, where: str | None = None) -> str:
+    """A :class:`matgrad.book.grader.Grade` as the answer box's panel: the verdict in its
+    colour, for a FAIL the mistake's hint, the message, how the answer was read and the
+    section that explains it (:func:`section_href`)."""
+    colour = VERDICT_COLOURS[result.verdict]
+    title = result.verdict
+    details = result.message
+    parts = []
+    if result.mistake is not None:
+        title += f" ({result.mistake})"  # the name the bug zoo and the grader give it
+        hint, _ = grader.MISTAKES_CATALOGUE[result.mistake]
+        # The grader's message ends with the hint: said once, first.
+        if details.endswith(hint):
+            details = details[: -len(hint)].rstrip(": ") + "."
+        parts.append(f'<p style="margin:0.25em 0"><b>Hint:</b> {html.escape(hint)}</p>')
+    parts.append(f'<p style="margin:0.25em 0">{html.escape(details)}</p>')
+    if result.python is not None:
+        parts.append(
+            f'<p style="margin:0.25em 0">Read as <code>{html.escape(result.python)}</code></p>'
+        )
+    if result.link:
+        href = html.escape(section_href(result.link, where), quote=True)
+        label = "Read the section that explains it" if result.verdict == "FAIL" else "Read more"
+        parts.append(
+            f'<p style="margin:0.25em 0"><a href="{href}" target="_blank" rel="noopener" '
+            f'style="color:{LINK_COLOUR}">{label}</a> (opens in a new tab)</p>'
+        )
+    heading = f'<p style="margin:0;font-size:1.1em;color:{colour}"><b>{html.escape(title)}</b></p>'
+    return _panel(colour, heading + "".join(parts))
+
+
+def _note(text: str, colour: str = PANEL_TEXT) -> str:
+    return _panel(colour, f'<p style="margin:0">{html.escape(text)}</p>')
+
+
+class AnswerBox(w.VBox):
+    """A question of :data:`matgrad.book.grader.QUESTIONS`, a box to type the answer in, and
+    :func:`matgrad.book.grader.grade`'s verdict on it.
+
+    ``question`` is the :class:`~matgrad.book.problems.Question`; ``answer`` the text box,
+    ``check_button`` the Check button (Enter in the box checks too), ``panel`` the verdict,
+    ``grade`` the last :class:`~matgrad.book.grader.Grade` (None before a check, after any
+    edit, for an empty answer or when grading stopped) and ``verdict`` its verdict. An edit
+    clears the verdict at once: it never stands beside an answer it was not given for.
+    """
+
+    def __init__(self, question_id: str):
+        if not isinstance(question_id, str) or question_id not in grader.QUESTIONS:
+            known = ", ".join(map(repr, grader.QUESTIONS))
+            raise ValueError(f"unknown question {question_id!r}: expected one of {known}")
+        self.question = grader.QUESTIONS[question_id]
+        self.grade = None
+        self.prompt = w.HTML(answer_prompt(self.question))
+        self.answer = w.Text(
+            "",
+            description=f"∇{self.question.label} J =",
+            placeholder=PLACEHOLDER,
+            continuous_update=True,
+            style=STYLE,
+            layout=control_layout("300px"),
+        )
+        self.check_button = button("Check")
+        self.check_button.tooltip = f"Check your ∇{self.question.label} J"
+        self.panel = w.HTML(_note(INSTRUCTIONS), layout=w.Layout(max_width=MAX_CONTROL))
+        self.answer.observe(self._edited, names="value")
+        self.answer.on_msg(self._submitted)  # Enter in the box: ipywidgets' "submit" event
+        self.check_button.on_click(lambda _: self.check())
+        super().__init__([self.prompt, controls(self.answer, self.check_button), self.panel])
+        self.add_class("matgrad-answer-box")
+
+    @property
+    def verdict(self) -> str | None:
+        return None if self.grade is None else self.grade.verdict
+
+    def __repr__(self) -> str:
+        typed = self.answer.value
+        if self.grade is None:
+            state = "not checked" if typed.strip() else "empty"
+        else:
+            state = self.grade.verdict + (f" ({self.grade.mistake})" if self.grade.mistake else "")
+        return f"AnswerBox({self.question.id}: ∇{self.question.label} J = {typed!r} -> {state})"
+
+    def _edited(self, change=None):
+        """Any edit: back to the instructions, no verdict (never the last answer's)."""
+        self.grade = None
+        self.panel.value = _note(INSTRUCTIONS)
+
+    def _submitted(self, widget, content, buffers):
+        if isinstance(content, dict) and content.get("event") == "submit":
+            self.check()
+
+    def check(self) -> None:
+        """Grade the text in the box and show the verdict; never raises."""
+        self.grade = None
+        text = self.answer.value
+        if not text.strip():
+            self.panel.value = _note(EMPTY)
+            return
+        try:
+            result = grader.grade(self.question.id, text)
+            shown = grade_html(result)
+        except Exception as error:  # grade should not raise; an observer never does
+            self.panel.value = _note(
+                f"The answer could not be checked ({type(error).__name__}: {error}). "
+                "Edit it and press Check again.",
+                VERDICT_COLOURS[checking.NO_CHECK],
+            )
+            return
+        self.grade = result
+        self.panel.value = shown
+
+
+def make_answer_box(question_id: str) -> AnswerBox:
+    """Your turn: a box where the reader types a gradient (``"weight"``, ``"back"``, ...: a
+    key of :data:`matgrad.book.grader.QUESTIONS`) and the grader's verdict on it."""
+    return AnswerBox(question_id)
+
+
+# --- The adjoint probe: dJ measured along a direction, beside G : dW ---------------------------
+
+PROBE_LABELS = {"description_width": "7.5em"}
+PROBE_SHAPES = {"3 × 4": (3, 4), "3 × 3, square": (3, 3), "4 × 3": (4, 3)}
+RANDOM, ENTRY = "random", "single entry E_ij"
+
+
+class AdjointProbe(w.VBox):
+    """A layer's ``dJ`` measured along directions ``dW`` beside ``G : dW`` for a candidate
+    ``G`` (:mod:`matgrad.book.adjoint`). ``rows`` holds what the table shows, ``agrees``
+    whether the candidate agreed in every direction shown (None when nothing could be
+    computed), ``summary`` the text and table."""
+
+    def __init__(self, seed: int = 0):
+        self.layer_seed = seed
+        self.shape = w.Dropdown(
+            options=list(PROBE_SHAPES),
+            description="layer W",
+            style=PROBE_LABELS,
+            layout=control_layout("200px"),
+        )
+        self.candidate = w.Dropdown(
+            options=list(adjoint.CANDIDATES),
+            description="candidate G",
+            style=PROBE_LABELS,
+            layout=control_layout("200px"),
+        )
+        self.directions = w.Dropdown(
+            options=[RANDOM, ENTRY],
+            description="directions dW",
+            style=PROBE_LABELS,
+            layout=control_layout("200px"),
+        )
+        self.seed = w.IntSlider(
+            0, min=0, max=20, description="seed", style=PROBE_LABELS, layout=control_layout()
+        )
+        self.i = w.IntSlider(
+            0, min=0, max=2, description="entry i", style=PROBE_LABELS, layout=control_layout()
+        )
+        self.j = w.IntSlider(
+            1, min=0, max=3, description="entry j", style=PROBE_LABELS, layout=control_layout()
+        )
+        self.summary = w.HTML()
+        self.rows, self.agrees, self.reason = [], None, ""
+        for control in (self.shape, self.candidate, self.directions, self.seed, self.i, self.j):
+            control.observe(self.update, names="value")
+        self.where = controls(self.seed)
+        super().__init__(
+            [controls(self.shape, self.candidate, self.directions), self.where, self.summary]
+        )
+        self.update()
+
+    def __repr__(self) -> str:
+        if self.agrees is None and not self.rows:
+            state = "nothing measured"
+        elif self.agrees is None:
+            state = "cannot be paired with dW"
+        else:
+            agreeing = sum(bool(row.agree) for row in self.rows)
+            state = f"agrees in {agreeing} of {len(self.rows)}"
+        return (
+            f"AdjointProbe({self.shape.value} layer, G = {self.candidate.value}, "
+            f"{self.directions.value} directions: {state})"
+        )
+
+    def _directions(self, shape) -> dict:
+        if self.directions.value == RANDOM:
+            seeds = range(self.seed.value, self.seed.value + adjoint.DIRECTIONS)
+            return {f"random, seed {s}": adjoint.random_direction(shape, s) for s in seeds}
+        if self.directions.value == ENTRY:
+            i, j = self.i.value, self.j.value
+            return {f"E_{i}{j}": adjoint.entry_direction(shape, i, j)}
+        raise ValueError(f"choose the directions: {RANDOM} or {ENTRY}")
+
+    def update(self, change=None):
+        # Whatever happens, the widget ends showing these settings' table or why there is none.
+        try:
+            self._update()
+        except Exception as error:
+            self.rows, self.agrees, self.reason = [], None, ""
+            self.summary.value = _message(f"{type(error).__name__}: {error}")
+
+    def _update(self):
+        if self.shape.value not in PROBE_SHAPES:
+            raise ValueError("choose the layer's shape")
+        n_k, n_prev = PROBE_SHAPES[self.shape.value]
+        self.i.max, self.j.max = n_k - 1, n_prev - 1  # clamps i and j into the layer
+        entry = self.directions.value == ENTRY
+        self.where.children = (self.i, self.j) if entry else (self.seed,)
+        layer = adjoint.example_layer(n_k, n_prev, seed=self.layer_seed)
+        name = self.candidate.value
+        G, self.reason = adjoint.candidate(name, layer.g, layer.h)
+        self.rows = adjoint.probe(layer.cost, layer.W, G, self._directions(layer.W.shape))
+        paired = all(row.predicted is not None for row in self.rows)
+        self.agrees = all(row.agree for row in self.rows) if paired else None
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in adjoint.table_rows(self.rows)
+        )
+        sentence = adjoint.verdict(name, G, self.reason, layer.W.shape, self.rows)
+        mark = "✓" if self.agrees else "✗"
+        rebuilt = ""
+        if entry:
+            gradient = layer.g @ layer.h.T
+            error = float(np.max(np.abs(adjoint.rebuilt(layer.cost, layer.W) - gradient)))
+            rebuilt = (
+                f"<p>dJ along E_ij is entry (i, j) of the gradient: measured along every E_ij, "
+                f"the changes rebuild a {n_k} × {n_prev} matrix that differs from g hᵀ by "
+                f"{html.escape(format_bounded(error, adjoint.AGREE))}.</p>"
+            )
+        self.summary.value = (
+            f"<p>J(W) = ½ ‖tanh(W h + b) − y‖², W is {n_k} × {n_prev}, "
+            f"g = ∇a J. dJ is measured from the forward pass, "
+            f"(J(W + t dW) − J(W − t dW)) / 2t with t = {adjoint.STEP:.0e}.</p>"
+            "<table><tr>"
+            + "".join(f"<th>{header}</th>" for header in adjoint.HEADERS)
+            + f"</tr>{cells}</table><p><b>{mark} {html.escape(sentence)}</b></p>"
+            + rebuilt
+        )
+
+
+def make_adjoint_probe() -> AdjointProbe:
+    """The adjoint probe: which ``G`` gives ``dJ = G : dW`` for every direction ``dW``."""
+    return AdjointProbe()
