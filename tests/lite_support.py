@@ -188,3 +188,51 @@ COPY_WIDGET = """() => {
   delete panel.dataset.said;
   cell.after(copy);
 }"""
+
+
+# JupyterLab 4's windowed notebook (the lite app's) draws only the cells near its viewport:
+# scroll to the first cell whose source holds the text given, so that it is drawn.
+SCROLL_TO_CELL = """async text => {
+  const notebook = window.jupyterapp.shell.currentWidget.content;
+  const index = notebook.widgets.findIndex(cell => cell.model.sharedModel.getSource()
+    .includes(text));
+  await notebook.scrollToItem(index, 'center');
+  return index;
+}"""
+
+
+# A reader's answers to each question of matgrad.book.grader, typed as readers type them: the
+# right one and a classic mistake, with the hint the box must show for it (MISTAKES_CATALOGUE).
+ANSWERS = {
+    "weight": ("g hᵀ + λ W", "h gᵀ + λ Wᵀ", "h_g_transpose"),
+    "bias": ("g", "g + λ b", "regularized_bias"),
+    "back": ("Wᵀ g", "W g", "dropped_transpose"),
+    "pre": ("g ⊙ f'(a)", "g", "missing_f_prime"),
+    "batch-weight": ("(1/m) G Hᵀ + λ W", "G Hᵀ + λ W", "sum_for_mean"),
+    "row-weight": ("Gᵀ X", "Xᵀ G", "h_g_transpose"),
+    "row-input": ("G W", "G Wᵀ", "column_rule"),
+    "softmax-ce": ("p - y", "y - p", "sign"),
+}
+
+
+def grade_in_answer_box(box, question: str) -> None:
+    """In a live answer box (a Playwright locator of ``.matgrad-answer-box``, wherever it is
+    drawn): a classic mistake FAILs with its hint; an edit clears the verdict at once; the
+    right answer PASSes."""
+    from matgrad.book.grader import MISTAKES_CATALOGUE
+
+    right, wrong, mistake = ANSWERS[question]
+    hint = MISTAKES_CATALOGUE[mistake][0]
+    text, status = box.locator("input"), box.locator('[role="status"]')
+    text.fill(wrong)
+    box.locator("button", has_text="Check").click()
+    status.filter(has_text="FAIL").wait_for(timeout=60_000)
+    shown = " ".join(status.inner_text().split())
+    assert " ".join(hint.split())[:60] in shown, shown
+    text.press("End")
+    text.press_sequentially(" ")
+    status.filter(has_text="Type your answer").wait_for(timeout=30_000)
+    assert "FAIL" not in status.inner_text()
+    text.fill(right)
+    box.locator("button", has_text="Check").click()
+    status.filter(has_text="PASS").wait_for(timeout=60_000)

@@ -24,7 +24,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from lite_support import IDS, LINKS_RESOLVED, RENDERED, markdown_problems, record_requests
+from lite_support import (
+    IDS,
+    LINKS_RESOLVED,
+    RENDERED,
+    SCROLL_TO_CELL,
+    grade_in_answer_box,
+    markdown_problems,
+    record_requests,
+    run_all,
+)
 from site_support import SCREENSHOTS, SITE, toc_pages, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +152,9 @@ def open_in_jupyterlab(page, name: str):
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')")
     page.evaluate(
-        "name => window.jupyterapp.commands.execute('docmanager:open', {path: name})", name
+        # Not the opened widget: its object graph cannot be serialized back to Python.
+        "name => { window.jupyterapp.commands.execute('docmanager:open', {path: name}); }",
+        name,
     )
     markdown = sum(
         cell["cell_type"] == "markdown"
@@ -230,4 +241,29 @@ def test_a_link_to_another_chapter_opens_it_in_jupyterlab(lab):
         ".querySelectorAll('.jp-MarkdownCell .myst').length > 0",
         timeout=60_000,
     )
+    assert outside == []
+
+
+def test_a_reader_s_own_answer_is_graded_in_jupyterlab(lab):
+    """The chapter runs in JupyterLab's own kernel, and its answer box grades: a classic
+    mistake FAILs with its hint and a link to the notebook's section, an edit clears the
+    verdict, the right answer PASSes."""
+    tab, outside = lab
+    open_in_jupyterlab(tab, "minibatches.ipynb")
+    result = run_all(tab, limit_s=240)
+    errors = [cell["errors"] for cell in result["state"]["cells"] if cell["errors"]]
+    assert errors == []
+    tab.evaluate(SCROLL_TO_CELL, "make_answer_box")
+    box = tab.locator(".matgrad-answer-box").first
+    box.wait_for(timeout=30_000)
+    grade_in_answer_box(box, "batch-weight")
+    box.locator("input").fill("G Hᵀ")
+    box.locator("button", has_text="Check").click()
+    link = box.locator('[role="status"] a')
+    link.wait_for(timeout=30_000)
+    section = link.get_attribute("href")
+    assert re.fullmatch(r"[\w-]+\.ipynb#[\w-]+", section), section
+    name, anchor = section.split("#")
+    assert name == "minibatches.ipynb", section  # the section of this very chapter
+    assert tab.locator(f".jp-MarkdownCell [id='{anchor}']").count() >= 1, section
     assert outside == []

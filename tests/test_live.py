@@ -31,9 +31,12 @@ import live_notebooks
 import pyodide_runtime
 import pytest
 from lite_support import (
+    ANSWERS,
     COPY_WIDGET,
     LINKS_RESOLVED,
     RENDERED,
+    SCROLL_TO_CELL,
+    grade_in_answer_box,
     markdown_problems,
     open_notebook,
     record_requests,
@@ -65,6 +68,37 @@ def chapters() -> list[str]:
 
 def widget_pages() -> list[str]:
     return [page for page in chapters() if WIDGET_VIEW in (ROOT / f"{page}.ipynb").read_text()]
+
+
+def widget_makers(chapter: str) -> list[str]:
+    """The code of each widget cell of a chapter, in page order (what each panel runs)."""
+    notebook = json.loads((ROOT / f"{chapter}.ipynb").read_text())
+    return [
+        "".join(cell["source"])
+        for cell in notebook["cells"]
+        if any(WIDGET_VIEW in output.get("data", {}) for output in cell.get("outputs", []))
+    ]
+
+
+ANSWER_BOX = re.compile(r'make_answer_box\("([\w-]+)"\)')
+
+
+def first_widget(chapter: str) -> int:
+    """The widget the main live test makes live: the first that is not an answer box (its
+    sliders and drop-downs have their own keyboard checks), else the first answer box."""
+    makers = widget_makers(chapter)
+    others = [i for i, code in enumerate(makers) if not ANSWER_BOX.search(code)]
+    return others[0] if others else 0
+
+
+def answer_pages_beside_other_widgets() -> list[str]:
+    """Pages with an answer box that the main live test does not make live."""
+    return [
+        page
+        for page in widget_pages()
+        if any(ANSWER_BOX.search(code) for code in widget_makers(page))
+        and not ANSWER_BOX.search(widget_makers(page)[first_widget(page)])
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -323,6 +357,13 @@ def test_every_chapter_runs_top_to_bottom_in_the_live_copy(chapter, live_context
         # rendered yet (tests/test_jupyterlab.py follows them with every cell rendered).
         problems, _ = markdown_problems(rendered, None, f"{server}/lite/files/", LITE / "files")
         assert problems == [], "\n".join(problems)
+        answers = [ANSWER_BOX.search(code) for code in widget_makers(chapter)]
+        answers = [found.group(1) for found in answers if found]
+        if answers:  # the first answer box of the chapter, graded in the live copy
+            page.evaluate(SCROLL_TO_CELL, "make_answer_box")
+            box = page.locator(".matgrad-answer-box").first
+            box.wait_for(timeout=30_000)
+            grade_in_answer_box(box, answers[0])
         assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
     finally:
         page.close()
@@ -476,11 +517,54 @@ def check_the_backward_stepper(page, panel, screenshots):
     live.locator(".widget-html", has_text="Line 3 with k = 2").first.wait_for(timeout=30_000)
 
 
-# What each widget page's first widget must do once live, besides what every live widget does.
+def cell_of(panel):
+    return panel.locator("xpath=ancestor::*[contains(concat(' ', @class, ' '), ' cell ')][1]")
+
+
+def check_an_answer_box(page, panel, screenshots):
+    """The reader's own answer, graded live: a classic mistake FAILs and is named; an edit
+    clears the verdict at once; the right answer PASSes, from the keyboard alone."""
+    question = ANSWER_BOX.search(panel.get_attribute("data-code")).group(1)
+    box = cell_of(panel).locator(f"{LIVE_OUTPUT} .matgrad-answer-box")
+    grade_in_answer_box(box, question)
+    if screenshots:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        sizes = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+        for name, size in sizes.items():
+            page.set_viewport_size(size)
+            box.locator("input").fill(ANSWERS[question][1])
+            box.locator("button", has_text="Check").click()
+            box.locator('[role="status"]', has_text="FAIL").wait_for(timeout=30_000)
+            box.screenshot(path=str(SCREENSHOTS / f"live-answer-{question}-{name}.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+    # The keyboard alone: Tab from just before the widget reaches the box, Enter checks.
+    focused = tab_into_widget(page)
+    for _ in range(15):
+        if focused["role"] == "input":
+            break
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+    assert focused["inWidget"] and focused["role"] == "input", focused
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(ANSWERS[question][0])
+    box.locator('[role="status"]', has_text="Type your answer").wait_for(timeout=30_000)
+    page.keyboard.press("Enter")
+    box.locator('[role="status"]', has_text="PASS").wait_for(timeout=30_000)
+
+
+# What each kind of widget must do once live, besides what every live widget does.
 WIDGET_BEHAVIOUR = {
-    "book/questions": check_the_gradient_checker,
-    "book/backward": check_the_backward_stepper,
+    "make_gradient_checker": check_the_gradient_checker,
+    "make_backward_stepper": check_the_backward_stepper,
+    "make_answer_box": check_an_answer_box,
 }
+
+
+def behaviour(code: str):
+    for maker, check in WIDGET_BEHAVIOUR.items():
+        if maker in code:
+            return check
+    return None
 
 
 def workers_and_cores(page) -> dict:
@@ -510,9 +594,11 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
     page = open_page_with_widgets(context, server, chapter)
     try:
         seen = workers_and_cores(page)
-        panel = make_live(page)
-        if chapter in WIDGET_BEHAVIOUR:
-            WIDGET_BEHAVIOUR[chapter](page, panel, screenshots)
+        index = first_widget(chapter)
+        panel = make_live(page, index)
+        check = behaviour(widget_makers(chapter)[index])
+        if check is not None:
+            check(page, panel, screenshots)
         page.add_script_tag(content=axe_script())
         violations = page.evaluate(
             """tags => axe.run(document.querySelector('.matgrad-live-output .jupyter-widgets'),
@@ -529,7 +615,7 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
             """() => [...document.querySelectorAll('.matgrad-live-output .widget-slider')]
             .map(slider => slider.querySelector('.widget-label').innerText)"""
         )
-        assert labels and page.evaluate(SLIDER_NAMES) == labels
+        assert page.evaluate(SLIDER_NAMES) == labels
         # Each kind of control the widget has, reached by Tab from just before the widget,
         # then moved by its own keys: what the widget shows changes.
         kinds = page.evaluate(
@@ -537,7 +623,9 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
             return ['slider', 'select'].filter(role => w.querySelector(
               role === 'slider' ? '[role="slider"]' : 'select')); }"""
         )
-        assert "slider" in kinds
+        # An answer box has neither (check_an_answer_box has its keyboard); every other
+        # widget has a slider.
+        assert "slider" in kinds or check is check_an_answer_box
         for role, key in (("slider", "ArrowRight"), ("select", "ArrowDown")):
             if role not in kinds:
                 continue
@@ -562,6 +650,32 @@ def test_a_live_widget_recomputes_passes_axe_and_works_from_the_keyboard(
         assert page.locator(LIVE_OUTPUT).count() == 2
         assert len(seen["workers"]) == 1, seen["workers"]
         assert len(seen["wasm"]) <= 1, seen["wasm"]
+        assert outside == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("chapter", answer_pages_beside_other_widgets())
+def test_a_reader_s_own_answer_is_graded_live_on_the_page(
+    chapter, live_context, server, screenshots
+):
+    """The first answer box of a page whose main live test makes another widget live: graded
+    as check_an_answer_box says, axe-clean, every request on this site."""
+    context, outside = live_context
+    page = open_page_with_widgets(context, server, chapter)
+    try:
+        index = next(i for i, code in enumerate(widget_makers(chapter)) if ANSWER_BOX.search(code))
+        panel = make_live(page, index)
+        check_an_answer_box(page, panel, screenshots)
+        page.add_script_tag(content=axe_script())
+        violations = page.evaluate(
+            """tags => axe.run(document.querySelector('.matgrad-live-output .jupyter-widgets'),
+              {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+              .then(result => result.violations.filter(v => ['serious', 'critical']
+                .includes(v.impact)).map(v => v.id))""",
+            AXE_TAGS,
+        )
+        assert violations == [], violations
         assert outside == []
     finally:
         page.close()
