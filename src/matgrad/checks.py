@@ -26,9 +26,10 @@ tolerance of the differences and the parameter's tolerance ``t = τ + u``:
   a few per cent (a gradient below what they resolve, a float32 gradient whose own rounding
   is that large, float32 forward differences whose ``τ`` is 5 %), or a step crossed a kink;
 * **PASS** otherwise: ``A`` agrees with the true gradient to within ``rel + u ≤ 2 %``, so a
-  gradient 5 % off never passes. Also when ``A`` and ``N`` are both exactly 0, no step
-  changed ``J`` at all nor crossed a kink, and backprop's bound says its 0 is exact (units
-  dead, not saturated): the note says "J does not change when it moves".
+  gradient 5 % off never passes. Also when ``A`` and ``N`` are both exactly 0, the
+  differences at twice the step are 0 too (to rounding) and no step crossed a kink, and
+  backprop's bound says its 0 is exact (units dead, not saturated): the note says "J does
+  not change when it moves".
 
 A float32 network is checked against differences of a float64 copy of it (as
 ``torch.autograd.gradcheck`` insists on double precision), and its tolerance includes
@@ -452,7 +453,6 @@ def gradient_check(
         boolean("resolve", resolve),
     )
     x, y = net.check_example(x, y)
-    _refuse_non_finite_parameters(net)
     work = net.astype(np.float64) if in_float64 else net
     if method == "complex" and not work.analytic:
         raise ValueError(
@@ -469,11 +469,15 @@ def gradient_check(
     seed = non_negative_int("seed", seed)
     # Algorithm 6.3 runs once at (x, y) in the network's precision, and once more in the
     # differences' when they differ: every gradient and bound below starts from these records.
+    largest = _largest_parameter(work)
+    if not math.isfinite(largest):
+        _refuse_non_finite_parameters(net)
     record = net.forward(x, y)
     xw, yw = x.astype(work.dtype, copy=False), y.astype(work.dtype, copy=False)
     differences = _Differences(
         work, record if work is net else work.forward(xw, yw), xw, yw, batched
     )
+    differences.largest_parameter = largest  # found once, for both
     # Algorithm 6.4's own gradients, claimed when none are given, and measured for rounding.
     own = _algorithm_6_4(net, record, y, differences) if gradients is None else None
     claimed = _claimed_gradients(net, record, y, own if gradients is None else gradients)
@@ -643,10 +647,17 @@ class _Differences:
         for a truncation estimate; four times it too when a step moves a pre-activation by
         more than :data:`SMALL_MOVE`, to test that estimate. Complex step at a tiny step takes
         only the step (its truncation is far below its rounding)."""
-        moves = [self._move(*key, step) for key in keys]
-        if max(moves, default=0.0) > SMALL_MOVE:
+        # A step moves a(k) by at most step · max(1, max|θ|) (scaled_step): usually far less.
+        if step * self.largest_parameter > SMALL_MOVE and any(
+            self._move(*key, step) > SMALL_MOVE for key in keys
+        ):
             return [1, 2, 4]
         return [1] if method == "complex" else [1, 2]
+
+    @cached_property
+    def largest_parameter(self) -> float:
+        """``max(1, max|θ|)`` over every weight and bias."""
+        return _largest_parameter(self.work)
 
     def _move(self, name, k, step):
         """How far the step for ``W(k)`` or ``b(k)`` moves a pre-activation ``a(k)``, at most."""
@@ -657,7 +668,7 @@ class _Differences:
 
     def gradients(self, method, step, entries, advance=None):
         """For each parameter of ``entries``: ``N``, its error bound, the step used, which
-        entries' steps crossed a kink, whether no step changed ``J`` at all, and whether the
+        entries' steps crossed a kink, whether no step reached ``J``, and whether the
         step was too large for its truncation error to be estimated (:data:`SMALL_MOVE`).
 
         ``entries`` maps ``(name, k)`` to the entries to differentiate (flat indices), or to
@@ -750,8 +761,14 @@ class _Differences:
                 steep = np.logical_or.reduceat(off, starts).tolist()
                 far = [self._move(*key, step) > LARGE_MOVE for key in keys]
                 steep = [a or b for a, b in zip(steep, far, strict=True)]
-        # Whether no step of any entry changed J at all (not even by rounding).
-        still = np.logical_and.reduceat(~np.any(changes, axis=0), starts).tolist()
+        # Whether no step of any entry reached J: the difference is exactly 0 at the step, and
+        # at its multiples no more than rounding (a copy recomputes the later layers in
+        # another layout, which BLAS may round otherwise, by an ulp of the loss).
+        noise = per_entry(rounding)
+        unchanged = np.logical_and.reduce(
+            [Ns[0] == 0, *(np.abs(quotient) <= noise for quotient in Ns[1:])]
+        )
+        still = np.logical_and.reduceat(unchanged, starts).tolist()
         return {
             key: (
                 N[first : first + size].reshape(shape),
@@ -802,9 +819,9 @@ class _Bounds:
     """What may separate a correct claimed gradient from the numerical one (absolute).
 
     ``differences``: the error bound of ``N``; ``backprop``: the rounding of Algorithm 6.4
-    in the network's precision (the larger of its measure, with a margin, and its bound).
-    A check cannot see below either. ``still``: no step of the differences changed ``J`` at
-    all (a parameter whose units are all dead); ``steep``: the step was too large for the
+    in the network's precision (see :func:`backprop_rounding`). A check cannot see below
+    either. ``still``: no step of the differences reached ``J`` (a parameter whose units are
+    all dead: its differences are 0, to rounding); ``steep``: the step was too large for the
     truncation error of ``N`` to be estimated (``differences`` is then ``inf``).
     """
 
@@ -862,9 +879,9 @@ def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterChec
         unseen = p.bounds.differences + p.bounds.backprop
         note = ""
         if scale == 0:
-            # A and N exactly 0. That is agreement when J did not change at all at any step
-            # (crossing no kink) and backprop's bound says its 0 is exact (units dead, not
-            # saturated: a saturated unit's f' rounds to 0 and its bound does not).
+            # A and N exactly 0. That is agreement when no step reached J (crossing no kink)
+            # and backprop's bound says its 0 is exact (units dead, not saturated: a
+            # saturated unit's f' rounds to 0 and its bound does not).
             exact = p.bounds.still and p.bounds.backprop == 0 and not kinked
             error, uncertainty = 0.0, (0.0 if unseen == 0 or exact else math.inf)
             if exact:
@@ -1043,17 +1060,17 @@ def _algorithm_6_4(net, record, y, differences) -> Gradients:
     return Gradients(W=W, b=b)
 
 
+def _largest_parameter(net) -> float:
+    """``max(1, max|θ|)`` over every weight and bias: NaN or inf if one holds a NaN or inf."""
+    return float(np.max([1.0, *(np.abs(net.parameter(*key)).max() for key in net.parameters())]))
+
+
 def _refuse_non_finite_parameters(net) -> None:
     """Refuse a network with NaN or inf in a weight or bias, naming it.
 
     The network checks its arrays when built, but they can be assigned to afterwards
     (``net.W[2][0, 0] = np.nan``); the NaN would then flow into the claimed and the numerical
     gradients alike and be blamed on the claim."""
-    total = 0.0
-    for name, k in net.parameters():
-        total += net.parameter(name, k).sum()
-    if math.isfinite(total):  # a NaN or inf makes the sum one (an overflow is rechecked)
-        return
     for name, k in net.parameters():
         parameter = net.parameter(name, k)
         bad = ~np.isfinite(parameter)

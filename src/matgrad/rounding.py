@@ -314,7 +314,7 @@ def cost_rounding(
             c = g_h[k] * (sizes.h[k] + 1)
             squares += 4 * float(np.vdot(c, c))
         c, count = g_a[k] * errors.terms[k], errors.count[k]
-        squares += float(np.vdot(c, c) * count if np.ndim(count) == 0 else (count * c * c).sum())
+        squares += float(np.vdot(c, c) * count if isinstance(count, int) else (count * c * c).sum())
     propagated = CONFIDENCE * (eps / 2) * np.sqrt(squares)
     yhat, y64 = _float64(record.yhat), _float64(y)
     n_l = yhat.shape[0]
