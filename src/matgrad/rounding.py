@@ -151,12 +151,11 @@ def _norms(E: np.ndarray) -> np.ndarray:
 
 
 class ForwardErrors(dict):
-    """Bounds on the rounding errors of ``h(0) .. h(l)`` (the dict, keyed by ``k``), with those
-    of ``a(1) .. a(l)`` (``.a``), how much ``f'`` may change within them (``.change``), and
-    what each ``a(k)`` sums: the magnitudes ``|b(k)| + |W(k)| |h(k-1)|`` (``.terms``) and how
-    many terms can round (``.count``)."""
+    """Bounds on the rounding errors of ``h(0) .. h(l)`` (the dict, keyed by ``k``), with how
+    much ``f'`` may change within those of ``a(1) .. a(l)`` (``.change``), and what each
+    ``a(k)`` sums: the magnitudes ``|b(k)| + |W(k)| |h(k-1)|`` (``.terms``) and how many terms
+    can round (``.count``)."""
 
-    a: dict[int, np.ndarray]
     change: dict[int, np.ndarray]
     terms: dict[int, np.ndarray]
     count: dict[int, object]
@@ -187,8 +186,8 @@ def forward_errors(
     sizes = magnitudes(net, record) if sizes is None else sizes
     eps = _epsilon(record) if eps is None else eps
     normwise = bool(sizes.norm)
-    errors = ForwardErrors({0: np.zeros(record.h[0].shape)})
-    errors.a, errors.change, errors.terms, errors.count = {}, {}, {}, {}
+    errors = ForwardErrors({0: np.broadcast_to(0.0, record.h[0].shape)})  # x is exact
+    errors.change, errors.terms, errors.count = {}, {}, {}
     norm_a = own_norm = previous = 0.0  # of e_a(k), f's own rounding, e_a(k-1); per example
     steepest = None  # the largest |f'| of each unit of layer k-1, over the examples
     for k in range(1, len(sizes.f) + 1):
@@ -206,7 +205,6 @@ def forward_errors(
                 damped = spectral_norm(net.W[k] * steepest)
                 norm_a = norm_a + damped * previous + sizes.norm[k] * own_norm
             error_a = np.minimum(error_a, norm_a)
-        errors.a[k] = error_a
         change = _slope_change(f, record.a[k], sizes.derivative[k], error_a)
         errors.change[k] = change
         slope = sizes.slope[k] + change
@@ -449,7 +447,7 @@ def probable_rounding(
     unit = eps**2 / 12  # (u/√3)², u = ε/2
     g_h, g_a = adjoints(net, record, y, sizes=sizes) if gradients is None else gradients
     # Forward: variances of a(k) and h(k).
-    var_h = {0: np.zeros(record.h[0].shape)}
+    var_h = {0: np.broadcast_to(0.0, record.h[0].shape)}  # x is exact
     change, W2 = {}, {}
     for k, f in sizes.f.items():
         a, b = _float64(record.a[k]), sizes.b[k]
@@ -496,7 +494,9 @@ def probable_rounding(
             var_a = var_a + unit * (G2 + var) * lost**2
         ga2, h2 = g_a[k] ** 2, sizes.h[k - 1] ** 2
         gradient = g_a[k] @ _float64(record.h[k - 1]).T
-        var_W = var_a @ h2.T + ga2 @ var_h[k - 1].T + unit * m * (gradient**2 + ga2 @ h2.T)
+        var_W = var_a @ h2.T + unit * m * (gradient**2 + ga2 @ h2.T)
+        if k > 1:
+            var_W += ga2 @ var_h[k - 1].T
         result["W", k] = _entries(np.sqrt(var_W), per_entry)
         var_b = var_a.sum(axis=1) + unit * m * (g_a[k].sum(axis=1) ** 2 + ga2.sum(axis=1))
         result["b", k] = _entries(np.sqrt(var_b), per_entry)
