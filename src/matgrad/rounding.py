@@ -131,6 +131,13 @@ def spectral_norm(W: np.ndarray) -> float:
     return float(np.sqrt(max(np.linalg.eigvalsh(gram)[-1], 0.0))) * SAFETY
 
 
+def _zeros(shape) -> np.ndarray:
+    """Zeros of ``shape``: a read-only view of one 0 when large (as x is, 784 × 4096)."""
+    if shape[0] * shape[1] <= 65536:
+        return np.zeros(shape)
+    return np.broadcast_to(0.0, shape)
+
+
 def _terms(values: np.ndarray, zeros: bool):
     """How many terms of a product ``W v`` can round, per column of ``v``: its entries, and
     one more (a bias). With ``zeros`` (inputs, ReLU units), only its nonzero entries: a
@@ -186,7 +193,7 @@ def forward_errors(
     sizes = magnitudes(net, record) if sizes is None else sizes
     eps = _epsilon(record) if eps is None else eps
     normwise = bool(sizes.norm)
-    errors = ForwardErrors({0: np.broadcast_to(0.0, record.h[0].shape)})  # x is exact
+    errors = ForwardErrors({0: _zeros(record.h[0].shape)})  # x is exact
     errors.change, errors.terms, errors.count = {}, {}, {}
     norm_a = own_norm = previous = 0.0  # of e_a(k), f's own rounding, e_a(k-1); per example
     steepest = None  # the largest |f'| of each unit of layer k-1, over the examples
@@ -447,7 +454,7 @@ def probable_rounding(
     unit = eps**2 / 12  # (u/√3)², u = ε/2
     g_h, g_a = adjoints(net, record, y, sizes=sizes) if gradients is None else gradients
     # Forward: variances of a(k) and h(k).
-    var_h = {0: np.broadcast_to(0.0, record.h[0].shape)}  # x is exact
+    var_h = {0: _zeros(record.h[0].shape)}  # x is exact
     change, W2 = {}, {}
     for k, f in sizes.f.items():
         a, b = _float64(record.a[k]), sizes.b[k]
