@@ -764,11 +764,12 @@ class _Differences:
         # Whether no step of any entry reached J: the difference is exactly 0 at the step, and
         # at its multiples no more than rounding (a copy recomputes the later layers in
         # another layout, which BLAS may round otherwise, by an ulp of the loss).
-        noise = per_entry(rounding)
-        unchanged = np.logical_and.reduce(
-            [Ns[0] == 0, *(np.abs(quotient) <= noise for quotient in Ns[1:])]
-        )
-        still = np.logical_and.reduceat(unchanged, starts).tolist()
+        still = np.logical_and.reduceat(N == 0, starts)
+        if still.any():
+            noise = per_entry(rounding)
+            unchanged = np.logical_and.reduce([N == 0, *(abs(Q) <= noise for Q in Ns[1:])])
+            still = np.logical_and.reduceat(unchanged, starts)
+        still = still.tolist()
         return {
             key: (
                 N[first : first + size].reshape(shape),

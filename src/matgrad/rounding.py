@@ -161,11 +161,13 @@ class ForwardErrors(dict):
     """Bounds on the rounding errors of ``h(0) .. h(l)`` (the dict, keyed by ``k``), with how
     much ``f'`` may change within those of ``a(1) .. a(l)`` (``.change``), and what each
     ``a(k)`` sums: the magnitudes ``|b(k)| + |W(k)| |h(k-1)|`` (``.terms``) and how many terms
-    can round (``.count``)."""
+    can round (``.count``); ``.ulps`` holds ``|h(k)| + 1``, how many ``ε`` an inexact ``f``
+    rounds ``h(k)`` by."""
 
     change: dict[int, np.ndarray]
     terms: dict[int, np.ndarray]
     count: dict[int, object]
+    ulps: dict[int, np.ndarray]
 
 
 def forward_errors(
@@ -194,7 +196,7 @@ def forward_errors(
     eps = _epsilon(record) if eps is None else eps
     normwise = bool(sizes.norm)
     errors = ForwardErrors({0: _zeros(record.h[0].shape)})  # x is exact
-    errors.change, errors.terms, errors.count = {}, {}, {}
+    errors.change, errors.terms, errors.count, errors.ulps = {}, {}, {}, {}
     norm_a = own_norm = previous = 0.0  # of e_a(k), f's own rounding, e_a(k-1); per example
     steepest = None  # the largest |f'| of each unit of layer k-1, over the examples
     for k in range(1, len(sizes.f) + 1):
@@ -217,7 +219,8 @@ def forward_errors(
         slope = sizes.slope[k] + change
         error_h = slope * error_a
         if not f.exact:
-            own = eps * (sizes.h[k] + 1)
+            errors.ulps[k] = ulps = sizes.h[k] + 1  # f to about one ulp (of 1, or of h)
+            own = eps * ulps
             error_h += own
         if normwise:
             own_norm = 0.0 if f.exact else _norms(own)
@@ -316,7 +319,7 @@ def cost_rounding(
     squares = 0.0
     for k, f in sizes.f.items():
         if not f.exact:
-            c = g_h[k] * (sizes.h[k] + 1)
+            c = g_h[k] * errors.ulps[k]
             squares += 4 * float(np.vdot(c, c))
         c, count = g_a[k] * errors.terms[k], errors.count[k]
         squares += float(np.vdot(c, c) * count if isinstance(count, int) else (count * c * c).sum())
