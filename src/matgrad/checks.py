@@ -582,9 +582,11 @@ class _Differences:
     For forward and central differences the bound is the rounding error of the cost
     (:func:`~matgrad.rounding.cost_rounding`) divided by the step, plus the change from the
     same difference at twice the step (its truncation error, estimated as in Richardson
-    extrapolation). Complex step subtracts nothing and has no truncation error at its tiny
-    step; it rounds like backprop does (:func:`~matgrad.rounding.derivative_rounding`).
-    The bounds are computed when first asked for, once per check.
+    extrapolation; tested at four times the step where a step is large, see
+    :data:`SMALL_MOVE`). Complex step subtracts nothing and has no truncation error at its
+    tiny step (at a large one, it is estimated in the same way); it rounds like backprop does
+    (:func:`~matgrad.rounding.derivative_rounding`). The bounds are computed when first asked
+    for, once per check.
     """
 
     def __init__(self, work, record, x, y, batched):
