@@ -108,15 +108,17 @@ def test_a_step_so_small_that_rounding_swamps_everything_is_unresolved_not_passe
     assert resolved.passed and all("by complex step" in c.note for c in resolved.checks)
 
 
-def test_a_dead_relu_unit_is_unresolved_and_a_wrong_claim_there_still_fails():
-    # A 1-1-1 ReLU net whose hidden unit is dead: ∇W(1) J and ∇b(1) J are exactly 0 and J
-    # does not change at all when they move, so the differences cannot vouch for a claim of
-    # 0 (no more than for one of 1e-15): UNRESOLVED, never PASS. A claim far from 0 fails.
+def test_a_dead_relu_unit_passes_its_zero_gradient_and_a_wrong_claim_there_still_fails():
+    # A 1-1-1 ReLU net whose hidden unit is dead: ∇b(1) J is exactly 0, J does not change at
+    # all when b(1) moves (no kink crossed), and backprop's bound says its 0 is exact (the unit
+    # is dead, not saturated): a claim of exactly 0 agrees (issue 25). ∇W(1) J = λW(1) = 1e-8
+    # is below what the differences resolve: UNRESOLVED. A claim far from 0 fails.
     net = mg.MLP.from_weights([[[1.0]], [[0.5]]], [[-5.0], [0.2]], activation="relu", lam=1e-8)
     x, y = np.array([1.0]), np.array([3.0])
     report = mg.gradient_check(net, x, y)
-    assert report.verdict == "UNRESOLVED" and not report.passed
-    assert report["b(1)"].note == "J does not change at all when it moves"
+    assert report["b(1)"].verdict == "PASS", report
+    assert report["b(1)"].note == "J does not change when it moves"
+    assert report["W(1)"].verdict == "UNRESOLVED" and not report.passed
     assert report["b(2)"].passed
     wrong = net.gradients(x, y)
     wrong.b[1] = wrong.b[1] + 1e-3

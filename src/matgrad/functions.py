@@ -29,6 +29,11 @@ class Activation:
     # Where f is not differentiable: a difference whose step crosses one measures an
     # average slope, not f'; gradient checks detect that and say so.
     kinks: tuple[float, ...] = ()
+    # For rounding error bounds (matgrad.rounding): whether f and f' are computed without
+    # rounding (identity, ReLU: a copy, a max, a comparison), and a bound on |f''| away from the
+    # kinks, how fast f' changes when rounding moves a (None: f' is evaluated there instead).
+    exact: bool = False
+    curvature: float | None = None
 
     def __call__(self, a: np.ndarray) -> np.ndarray:
         return self.f(a)
@@ -56,9 +61,10 @@ def _relu_derivative(a):
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "identity": Activation("identity", lambda a: a, np.ones_like),
-    "tanh": Activation("tanh", np.tanh, lambda a: 1.0 - np.tanh(a) ** 2),
-    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_derivative),
+    "identity": Activation("identity", lambda a: a, np.ones_like, exact=True, curvature=0.0),
+    # max |f''| = 4/(3√3) for tanh at tanh(a) = ±1/√3, 1/(6√3) for the sigmoid.
+    "tanh": Activation("tanh", np.tanh, lambda a: 1.0 - np.tanh(a) ** 2, curvature=0.77),
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_derivative, curvature=0.097),
     "relu": Activation(
         "relu",
         _relu,
@@ -66,6 +72,8 @@ ACTIVATIONS: dict[str, Activation] = {
         analytic=False,
         reason="ReLU has a kink at 0, so it is not analytic and complex step does not apply",
         kinks=(0.0,),
+        exact=True,
+        curvature=0.0,
     ),
 }
 
@@ -125,6 +133,11 @@ def _softmax_cross_entropy_gradient(yhat, y):
     return softmax(yhat) * np.sum(y, axis=0, keepdims=True) - y
 
 
+class ProbabilityError(ValueError):
+    """``ŷ`` outside ``(0, 1)`` for a loss that reads it as probabilities (binary
+    cross-entropy): a gradient check that meets it in its differences blames its step."""
+
+
 def _probabilities(yhat):
     # Binary cross-entropy reads ŷ as probabilities: log ŷ and log(1 − ŷ) need 0 < ŷ < 1.
     # Nothing is clipped (a clipped loss has a wrong, silent gradient); the real part is
@@ -132,7 +145,7 @@ def _probabilities(yhat):
     # the network's (an overflow upstream) and flows on, as through the other losses.
     real = yhat.real
     if np.any((real <= 0) | (real >= 1)):
-        raise ValueError(
+        raise ProbabilityError(
             "binary_cross_entropy needs every ŷ strictly between 0 and 1 (probabilities); "
             "use it with output_activation='sigmoid', whose ŷ rounds to exactly 0 or 1 only "
             "for a saturated unit (|a(l)| of about 37 or more in float64)"
