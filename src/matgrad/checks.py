@@ -720,14 +720,16 @@ class _Quotients:
     """What every source of differences shares: from changes of ``J``, the quotients ``N``
     and the bound on the error of each.
 
-    A source says how big a step each array takes (:meth:`step_for`), computes the changes
-    ``J(θ + t E_p) − J(θ)`` (:meth:`changes`), bounds the rounding of one such change
-    (``rounding``) and of complex step's quotient (:meth:`complex_rounding`), and makes a copy of
-    itself in another precision (:meth:`on`). For forward and central differences the bound
-    is the rounding error of the change divided by the step, plus the change from the same
-    difference at twice the step (its truncation error, estimated as in Richardson
-    extrapolation). Complex step subtracts nothing and has no truncation error at its tiny
-    step; it rounds like the derivative itself does.
+    A source says how big a step each array takes (:meth:`step_for`) and how far it moves
+    what it perturbs (:meth:`move`), computes the changes ``J(θ + t E_p) − J(θ)``
+    (:meth:`changes`), bounds the rounding of one such change (``rounding``) and of complex
+    step's quotient (:meth:`complex_rounding`), and makes a copy of itself in another
+    precision (:meth:`on`). For forward and central differences the bound is the rounding
+    error of the change divided by the step, plus the change from the same difference at
+    twice the step (its truncation error, estimated as in Richardson extrapolation; tested at
+    four times the step where a step is large, see :data:`SMALL_MOVE`). Complex step
+    subtracts nothing and has no truncation error at its tiny step (at a large one, it is
+    estimated in the same way); it rounds like the derivative itself does.
     """
 
     knows_flat = False
