@@ -23,7 +23,7 @@ import pytest
 
 import matgrad as mg
 from matgrad.book import examples
-from matgrad.functions import Regularizer
+from matgrad.functions import REGULARIZERS, Regularizer
 
 PASS, FAIL, UNRESOLVED = "PASS", "FAIL", "UNRESOLVED"
 MiB = 2**20
@@ -438,3 +438,17 @@ def test_a_sample_checks_the_same_entries_in_the_reference_loop_as_batched():
         np.testing.assert_array_equal(one.entries, other.entries)
         np.testing.assert_allclose(one.numerical, other.numerical, rtol=1e-6, atol=1e-10)
     assert looped.passed
+
+
+@pytest.mark.parametrize("name", ["l2", "l1", "none"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_built_in_regularizer_s_total_is_the_sum_of_its_terms(name, dtype):
+    # The batched differences trust the built-ins' terms to add up to the Ω that J uses.
+    regularizer = REGULARIZERS[name]
+    rng = np.random.default_rng(3)
+    for shape in [(1, 1), (4, 3), (32, 784)]:
+        W = (rng.normal(size=shape) * rng.choice([1e-3, 1.0, 1e3])).astype(dtype)
+        terms = regularizer.terms(W)
+        assert terms.shape == W.shape
+        scale = np.abs(terms).sum() + np.finfo(dtype).tiny
+        assert abs(regularizer.value(W) - terms.sum()) <= 1e3 * np.finfo(dtype).eps * scale

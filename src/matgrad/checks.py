@@ -73,6 +73,7 @@ from matgrad.finite_differences import (
     cost_changes,
     default_step,
     numerical_gradient,
+    parameter_scale,
     scaled_step,
 )
 from matgrad.functions import ProbabilityError
@@ -634,15 +635,15 @@ def gradient_check(
     seed = non_negative_int("seed", seed)
     # Algorithm 6.3 runs once at (x, y) in the network's precision, and once more in the
     # differences' when they differ: every gradient and bound below starts from these records.
-    largest = _largest_parameter(work)
-    if not math.isfinite(largest):
+    scales = _scales(work)
+    if not all(map(math.isfinite, scales.values())):
         _refuse_non_finite_parameters(net)
     record = net.forward(x, y)
     xw, yw = x.astype(work.dtype, copy=False), y.astype(work.dtype, copy=False)
     differences = _Differences(
         work, record if work is net else work.forward(xw, yw), xw, yw, batched
     )
-    differences.largest_parameter = largest  # found once, for both
+    differences.scales = scales  # found once, for both
     # Algorithm 6.4's own gradients, claimed when none are given, and measured for rounding.
     own = _algorithm_6_4(net, record, y, differences) if gradients is None else None
     claimed = _claimed_gradients(net, record, y, own if gradients is None else gradients)
@@ -871,7 +872,12 @@ class _Differences(_Quotients):
         return self.work.parameter(*key).shape
 
     def step_for(self, key, step) -> float:
-        return scaled_step(self.work, self.record, *key, step)
+        return scaled_step(self.work, self.record, *key, step, scale=self.scales[key])
+
+    @cached_property
+    def scales(self) -> dict[tuple[str, int], float]:
+        """``max(1, max|θ|)`` of each weight and bias, which its step grows by."""
+        return _scales(self.work)
 
     @cached_property
     def magnitudes(self):
@@ -920,7 +926,7 @@ class _Differences(_Quotients):
     @cached_property
     def largest_parameter(self) -> float:
         """``max(1, max|θ|)`` over every weight and bias."""
-        return _largest_parameter(self.work)
+        return max(self.scales.values())
 
     def multiples(self, method, step, keys) -> list[int]:
         # A step moves a(k) by at most step · max(1, max|θ|) (scaled_step): usually far less.
@@ -931,7 +937,7 @@ class _Differences(_Quotients):
     def move(self, key, step) -> float:
         """How far the step for ``W(k)`` or ``b(k)`` moves a pre-activation ``a(k)``, at most."""
         name, k = key
-        moved = scaled_step(self.work, self.record, name, k, step)
+        moved = self.step_for(key, step)
         if name == "W":
             moved *= float(np.abs(self.record.h[k - 1]).max(initial=0.0))
         return moved
@@ -1487,9 +1493,9 @@ def _algorithm_6_4(net, record, y, differences) -> Gradients:
     return Gradients(W=W, b=b)
 
 
-def _largest_parameter(net) -> float:
-    """``max(1, max|θ|)`` over every weight and bias: NaN or inf if one holds a NaN or inf."""
-    return float(np.max([1.0, *(np.abs(net.parameter(*key)).max() for key in net.parameters())]))
+def _scales(net) -> dict[tuple[str, int], float]:
+    """``max(1, max|θ|)`` of each weight and bias: NaN or inf where one holds a NaN or inf."""
+    return {key: parameter_scale(net.parameter(*key)) for key in net.parameters()}
 
 
 def _refuse_non_finite_parameters(net) -> None:
@@ -1576,14 +1582,16 @@ def _network_work(net, m, entries, evaluations) -> tuple[int, bool]:
     The work is estimated from the widths (multiply-adds of the perturbed layers), not
     timed, so that whether a bar appears does not depend on the machine.
     """
-    total = 0
-    work = 0.0
     widths = net.widths
+    products = [0, *(widths[j] * widths[j - 1] for j in range(1, len(widths)))]  # W(j)'s sizes
+    total = work = 0
     for (name, k), chosen in entries.items():
-        count = net.parameter(name, k).size if chosen is None else len(chosen)
+        if chosen is None:
+            count = products[k] if name == "W" else widths[k]
+        else:
+            count = len(chosen)
         total += count * evaluations
-        later = sum(widths[j] * widths[j - 1] for j in range(k + 2, net.l + 1))
-        work += count * evaluations * m * (widths[k] + later)
+        work += count * evaluations * m * (widths[k] + sum(products[k + 2 :]))
     return total, work > PROGRESS_WORK
 
 

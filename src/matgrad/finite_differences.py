@@ -28,6 +28,7 @@ from matgrad._validation import (
     positive_float,
     positive_int,
 )
+from matgrad.functions import REGULARIZERS
 from matgrad.network import check_net
 
 METHODS = ("forward", "central", "complex")
@@ -55,7 +56,9 @@ def check_step(method: str, step: float | None, dtype=np.float64) -> float:
     return default_step(method, dtype) if step is None else positive_float("step", step)
 
 
-def scaled_step(net, record, name: str, k: int, step: float) -> float:
+def scaled_step(
+    net, record, name: str, k: int, step: float, *, scale: float | None = None
+) -> float:
     """The step for ``W(k)`` or ``b(k)``: ``step`` scaled to what the parameter moves.
 
     Moving ``W(k)_ij`` by ``s`` moves ``a(k)_i`` by ``s h(k-1)_j`` (Algorithm 6.3, line
@@ -65,14 +68,20 @@ def scaled_step(net, record, name: str, k: int, step: float) -> float:
     a step on ``W(k)`` stays small next to the regularizer's scale). A large parameter needs a
     larger step for ``θ ± s`` to differ from ``θ`` by more than rounding, so the step grows by
     ``max(1, max|θ|)``. ``b(k)_i`` moves ``a(k)_i`` by ``s`` itself. ``record`` is the
-    :class:`~matgrad.ForwardRecord` of the point checked.
+    :class:`~matgrad.ForwardRecord` of the point checked; ``scale`` may pass the parameter's
+    :func:`parameter_scale`, if already at hand.
     """
-    parameter = net.parameter(name, k)
-    grow = max(1.0, float(np.abs(parameter).max(initial=0.0)))
+    grow = parameter_scale(net.parameter(name, k)) if scale is None else scale
     if name == "b":
         return step * grow
     inputs = float(np.abs(record.h[k - 1]).max(initial=0.0))
     return step * grow / max(inputs, 1e-3)
+
+
+def parameter_scale(parameter: np.ndarray) -> float:
+    """``max(1, max|θ|)`` of a weight or bias: what :func:`scaled_step` grows its step by
+    (NaN if the parameter holds a NaN)."""
+    return float(np.maximum(1.0, np.abs(parameter).max(initial=0.0)))  # NaN stays NaN
 
 
 def complex_dtype(dtype) -> np.dtype:
@@ -419,6 +428,9 @@ def regularizer_terms(net, k: int) -> np.ndarray:
             f"regularizer {regularizer.name!r}: terms(W({k})) must return one term ω(W_ij) "
             f"per entry, shape {W.shape}, got shape {terms.shape}"
         )
+    if regularizer.total is None or REGULARIZERS.get(regularizer.name) is regularizer:
+        # Ω is the sum of the terms by definition, or a built-in tested to be.
+        return terms
     total = regularizer.value(W)
     summed = terms.sum()
     if not abs(total - summed) <= 1e3 * np.finfo(W.dtype).eps * (np.abs(terms).sum() + 1e-300):
