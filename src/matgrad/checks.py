@@ -1586,10 +1586,8 @@ def _network_work(net, m, entries, evaluations) -> tuple[int, bool]:
     products = [0, *(widths[j] * widths[j - 1] for j in range(1, len(widths)))]  # W(j)'s sizes
     total = work = 0
     for (name, k), chosen in entries.items():
-        if chosen is None:
-            count = products[k] if name == "W" else widths[k]
-        else:
-            count = len(chosen)
+        every = products[k] if name == "W" else widths[k]
+        count = every if chosen is None else len(chosen)
         total += count * evaluations
         work += count * evaluations * m * (widths[k] + sum(products[k + 2 :]))
     return total, work > PROGRESS_WORK
