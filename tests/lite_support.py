@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 # The notebook open in the lite app: its kernel status and, per code cell, its execution
 # count, the types of its outputs, the error's name and value and what went to stderr.
 NOTEBOOK_STATE = """() => {
@@ -199,6 +201,27 @@ SCROLL_TO_CELL = """async text => {
   await notebook.scrollToItem(index, 'center');
   return index;
 }"""
+
+
+CELL_OUTPUT_TEXT = """text => {
+  const notebook = window.jupyterapp.shell.currentWidget.content;
+  const cell = notebook.widgets.find(cell => cell.model.sharedModel.getSource().includes(text));
+  return cell ? (cell.outputArea ? cell.outputArea.node.innerText : '(no output area)') : null;
+}"""
+
+
+def first_answer_box(page):
+    """The notebook's first answer box once drawn, its cell scrolled to: the widget view
+    is created after the cell has run (a round trip to the kernel, slow on a loaded machine),
+    so the wait is long; on failure it says what the cell shows instead."""
+    page.evaluate(SCROLL_TO_CELL, "make_answer_box")
+    box = page.locator(".matgrad-answer-box").first
+    try:
+        box.wait_for(timeout=90_000)
+    except PlaywrightTimeoutError:
+        shown = page.evaluate(CELL_OUTPUT_TEXT, "make_answer_box")
+        raise AssertionError(f"no answer box drawn after 90 s; its cell shows: {shown!r}") from None
+    return box
 
 
 # A reader's answers to each question of matgrad.book.grader, typed as readers type them: the

@@ -28,7 +28,7 @@ from lite_support import (
     IDS,
     LINKS_RESOLVED,
     RENDERED,
-    SCROLL_TO_CELL,
+    first_answer_box,
     grade_in_answer_box,
     markdown_problems,
     record_requests,
@@ -253,9 +253,7 @@ def test_a_reader_s_own_answer_is_graded_in_jupyterlab(lab):
     result = run_all(tab, limit_s=240)
     errors = [cell["errors"] for cell in result["state"]["cells"] if cell["errors"]]
     assert errors == []
-    tab.evaluate(SCROLL_TO_CELL, "make_answer_box")
-    box = tab.locator(".matgrad-answer-box").first
-    box.wait_for(timeout=30_000)
+    box = first_answer_box(tab)
     grade_in_answer_box(box, "batch-weight")
     box.locator("input").fill("G Hᵀ")
     box.locator("button", has_text="Check").click()

@@ -35,7 +35,7 @@ from lite_support import (
     COPY_WIDGET,
     LINKS_RESOLVED,
     RENDERED,
-    SCROLL_TO_CELL,
+    first_answer_box,
     grade_in_answer_box,
     markdown_problems,
     open_notebook,
@@ -360,9 +360,7 @@ def test_every_chapter_runs_top_to_bottom_in_the_live_copy(chapter, live_context
         answers = [ANSWER_BOX.search(code) for code in widget_makers(chapter)]
         answers = [found.group(1) for found in answers if found]
         if answers:  # the first answer box of the chapter, graded in the live copy
-            page.evaluate(SCROLL_TO_CELL, "make_answer_box")
-            box = page.locator(".matgrad-answer-box").first
-            box.wait_for(timeout=30_000)
+            box = first_answer_box(page)
             grade_in_answer_box(box, answers[0])
         assert outside == [], f"requests to other hosts: {sorted(set(outside))}"
     finally:
