@@ -578,6 +578,19 @@ def test_linear_is_the_framework_layout_of_matgrad_layouts():
     )
 
 
+@pytest.mark.parametrize("name", CASES)
+def test_no_layer_changes_its_inputs(name):
+    # conv2d_backward writes ∇X_col into X_col's memory: never x's, even for a 1 × 1 kernel.
+    forward, backward, inputs, fixed = small_case(name)
+    if name == "conv2d":
+        inputs["weight"] = inputs["weight"][:, :, :1, :1].copy()
+    before = {key: value.copy() for key, value in inputs.items()}
+    G = np.ones(forward(**inputs, **fixed).shape)
+    backward(G, **inputs, **fixed)
+    for key, value in inputs.items():
+        np.testing.assert_array_equal(value, before[key])
+
+
 def test_no_bias_no_bias_gradient():
     rng = np.random.default_rng(0)
     x, weight = rng.normal(size=(1, 2, 4, 4)), rng.normal(size=(3, 2, 3, 3))

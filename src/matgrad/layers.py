@@ -167,13 +167,15 @@ def _col2im(cols, shape, kernel, stride, padding):
     kh, kw = kernel
     h_out, w_out = conv2d_output_size(height, width, kernel, stride, padding)
     patches = cols.reshape(c, kh, kw, n, h_out, w_out)
-    padded = np.zeros((n, c, height + 2 * padding, width + 2 * padding), dtype=cols.dtype)
+    # Summed channels first, as the patches are laid out, so that each addition streams
+    # through both arrays in the same order; the result is x's shape through a transposed view.
+    padded = np.zeros((c, n, height + 2 * padding, width + 2 * padding), dtype=cols.dtype)
     for p in range(kh):
         for q in range(kw):
             rows = slice(p, p + stride * (h_out - 1) + 1, stride)
             columns = slice(q, q + stride * (w_out - 1) + 1, stride)
-            padded[:, :, rows, columns] += patches[:, p, q].transpose(1, 0, 2, 3)
-    return padded[:, :, padding : padding + height, padding : padding + width]
+            padded[:, :, rows, columns] += patches[:, p, q]
+    return padded[:, :, padding : padding + height, padding : padding + width].transpose(1, 0, 2, 3)
 
 
 # --- linear ----------------------------------------------------------------------------------
@@ -249,16 +251,14 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> np.ndarra
     ``(C_out, C_in kh kw)`` and ``X_col = im2col(x)`` the patches as columns."""
     x, weight, bias, stride, padding, shape = _conv2d_inputs(x, weight, bias, stride, padding)
     X_col = _im2col(x, weight.shape[2:], stride, padding)
-    Y_col = weight.reshape(shape[1], -1) @ X_col
-    # Y_col's rows are channels and its columns (n, i, j): one copy into torch's layout, the
-    # bias added on the way.
-    y = np.empty(shape, dtype=Y_col.dtype if bias is None else np.result_type(Y_col, bias))
-    channels_first = Y_col.reshape(shape[1], shape[0], *shape[2:]).transpose(1, 0, 2, 3)
+    W_col = weight.reshape(shape[1], -1)
+    # Y_col = W_col X_col with X_col's columns (n, i, j) taken example by example: each
+    # example's Y_col block lands in torch's layout (N, C_out, H_out W_out), with no copy.
+    y = (W_col @ X_col.reshape(len(X_col), shape[0], -1).transpose(1, 0, 2)).reshape(shape)
     if bias is None:
-        np.copyto(y, channels_first)
-    else:
-        np.add(channels_first, bias[:, None, None], out=y)
-    return y
+        return y
+    in_place = np.result_type(y, bias) == y.dtype
+    return np.add(y, bias[:, None, None], out=y if in_place else None)
 
 
 def conv2d_backward(G, x, weight, bias=None, stride: int = 1, padding: int = 0):
@@ -276,10 +276,13 @@ def conv2d_backward(G, x, weight, bias=None, stride: int = 1, padding: int = 0):
     X_col = _im2col(x, kernel, stride, padding)
     W_col = weight.reshape(shape[1], -1)
     G_col = G.transpose(1, 0, 2, 3).reshape(shape[1], -1)
-    gradients = {
-        "x": _col2im(W_col.T @ G_col, x.shape, kernel, stride, padding),
-        "weight": (G_col @ X_col.T).reshape(weight.shape),
-    }
+    gradients = {"weight": (G_col @ X_col.T).reshape(weight.shape)}
+    # X_col is spent and ∇X_col has its shape: in X_col's memory it needs no fresh pages (the
+    # backward's largest array), unless X_col is a read-only view of x's windows (a 1 × 1
+    # kernel) or of a narrower type than ∇X_col.
+    reuse = X_col.flags.writeable and X_col.dtype == np.result_type(W_col, G_col)
+    X_col_grad = np.matmul(W_col.T, G_col, out=X_col if reuse else None)
+    gradients["x"] = _col2im(X_col_grad, x.shape, kernel, stride, padding)
     if bias is not None:
         gradients["bias"] = G_col.sum(axis=1)
     return gradients
