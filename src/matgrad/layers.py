@@ -7,9 +7,10 @@ Each layer has the semantics of its PyTorch functional namesake (``torch.nn.func
 on numpy arrays in PyTorch's layouts, so that anyone can compare. Each backward is named
 ``<layer>_backward(G, <the layer's arguments>)``: ``G`` is ``∂J/∂(output)``, of the
 output's shape, and the result maps each differentiable argument's name to ``∂J/∂(it)``,
-of its shape. Each backward sits beside its forward and reads as its derivation by the one
-rule of the book: if ``C = A B`` then ``dC = dA B + A dB``, so ``G : dC = G Bᵀ : dA +
-Aᵀ G : dB``, that is ``∇A = G Bᵀ`` and ``∇B = Aᵀ G``.
+of its shape (``softmax_cross_entropy_backward(z, y)`` takes no ``G``: its output is
+``J``). Each backward sits beside its forward and reads as its derivation by the one rule
+of the book: if ``C = A B`` then ``dC = dA B + A dB``, so
+``G : dC = G Bᵀ : dA + Aᵀ G : dB``, that is ``∇A = G Bᵀ`` and ``∇B = Aᵀ G``.
 
 Inputs are float32 or float64 (lists and integer arrays become float64), computed in their
 precision like torch; mixed precisions compute in the wider, as numpy promotes. ``linear``,
@@ -261,7 +262,9 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> np.ndarra
     return np.add(y, bias[:, None, None], out=y if in_place else None)
 
 
-def conv2d_backward(G, x, weight, bias=None, stride: int = 1, padding: int = 0):
+def conv2d_backward(
+    G, x, weight, bias=None, stride: int = 1, padding: int = 0
+) -> dict[str, np.ndarray]:
     """``∇x``, ``∇weight`` and ``∇bias`` (no "bias" when it is None) of :func:`conv2d`, for
     ``G`` ``(N, C_out, H_out, W_out)``.
 
