@@ -383,11 +383,9 @@ def cost(forward, G, fixed):
     return f
 
 
-def claimed(backward, G, inputs, fixed):
-    return backward(G, **inputs, **fixed)
-
-
 def setup(name):
+    """``(f, inputs, gradients, G, fixed)``: the small case's cost for a random ``G`` and the
+    gradients its backward claims."""
     forward, backward, inputs, fixed = small_case(name)
     G = np.random.default_rng(1).normal(size=forward(**inputs, **fixed).shape)
     return cost(forward, G, fixed), inputs, backward(G, **inputs, **fixed), G, fixed
