@@ -1468,6 +1468,11 @@ def _advise(check, differences, claim_dtype, method, resolve) -> ParameterCheck:
     elif method == "complex" or (resolve and differences.analytic):
         # Complex step had its say: the gradient is below what float64 can carry here.
         check.note = "too small to resolve in float64" + differences.saturation
+    elif max(np.abs(check.numerical).max(), np.abs(check.claimed).max()) <= bounds.differences:
+        # Both lie within the differences' own error of 0: J is flat here (a cost that does
+        # not depend on this input, such as the sum of a batch norm's outputs), and more
+        # resolution cannot help.
+        check.note = "J does not change beyond its rounding when it moves: no difference can check it"
     else:
         advice = []
         if method != "complex" and differences.analytic:
