@@ -146,10 +146,13 @@ def test_a_cost_that_does_not_depend_on_its_input_is_unresolved_and_says_so():
     def flat(p):
         return float(np.sum(p["x"] - p["x"].mean(axis=0)))
 
-    for claim in (np.zeros_like(x), np.full_like(x, 1e-12)):
-        (row,) = mg.check(flat, {"x": x}, {"x": claim}).checks
-        assert row.verdict == mg.UNRESOLVED, row
-        assert "does not change beyond its rounding" in row.note, row.note
+    (row,) = mg.check(flat, {"x": x}, {"x": np.zeros_like(x)}).checks
+    assert row.verdict == mg.UNRESOLVED, row
+    assert "does not change beyond its rounding" in row.note, row.note
+    # A tiny nonzero claim may be a small gradient: no claim that J is flat.
+    (row,) = mg.check(flat, {"x": x}, {"x": np.full_like(x, 1e-12)}).checks
+    assert row.verdict == mg.UNRESOLVED, row
+    assert "does not change" not in row.note, row.note
     (row,) = mg.check(flat, {"x": x}, {"x": np.ones_like(x)}).checks
     assert row.verdict == mg.FAIL, row
 

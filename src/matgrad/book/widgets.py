@@ -3,11 +3,11 @@
 Used in: why-transpose (``make_shape_explorer``, ``make_adjoint_probe``, ``make_answer_box``),
 backward (``make_backward_stepper``, ``make_answer_box``), questions
 (``make_gradient_checker``), checking-gradients (``make_step_size_explorer``), convolution
-(``make_im2col_explorer``), and minibatches, layouts and exercises (``make_answer_box``). What
-they show is computed by :mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.walkthrough`,
-:mod:`~matgrad.book.checking`, :mod:`~matgrad.book.step_size`, :mod:`~matgrad.book.adjoint`,
-:mod:`~matgrad.book.grader` and :mod:`~matgrad.book.im2col`, and drawn by
-:mod:`~matgrad.book.figures`.
+(``make_im2col_explorer``), and minibatches, layouts, attention-norms and exercises
+(``make_answer_box``). What they show is computed by :mod:`~matgrad.book.shapes`,
+:mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`, :mod:`~matgrad.book.step_size`,
+:mod:`~matgrad.book.adjoint`, :mod:`~matgrad.book.grader` and :mod:`~matgrad.book.im2col`, and
+drawn by :mod:`~matgrad.book.figures`.
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
