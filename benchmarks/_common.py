@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import platform
 import statistics
@@ -58,3 +60,14 @@ def describe_machine() -> None:
         f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, numpy {np.__version__}, {blas} ({threads} threads)"
     )
+
+
+def raise_glibc_mmap_threshold() -> bool:
+    """Let glibc reuse freed large arrays instead of mapping fresh pages (M_MMAP_THRESHOLD)."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name or not hasattr(ctypes.CDLL(libc_name), "mallopt"):
+        return False
+    libc = ctypes.CDLL(libc_name)
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    one_gib = 1 << 30
+    return bool(libc.mallopt(m_mmap_threshold, one_gib) and libc.mallopt(m_trim_threshold, one_gib))

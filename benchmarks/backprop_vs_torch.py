@@ -17,15 +17,20 @@ reused, to show how much of the gap that is.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # read when torch loads its OpenMP
 
 import numpy as np
 import torch
-from _common import blas_threads, describe_machine, format_time, median_seconds, print_table
+from _common import (
+    blas_threads,
+    describe_machine,
+    format_time,
+    median_seconds,
+    print_table,
+    raise_glibc_mmap_threshold,
+)
 
 import matgrad as mg
 
@@ -88,17 +93,6 @@ def measure(header: str) -> None:
     print()
     print(header)
     print_table(["network", "dtype", "ours", "torch", "ratio", "target", "grad. agreement"], rows)
-
-
-def raise_glibc_mmap_threshold() -> bool:
-    """Let glibc reuse freed large arrays instead of mapping fresh pages (M_MMAP_THRESHOLD)."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name or not hasattr(ctypes.CDLL(libc_name), "mallopt"):
-        return False
-    libc = ctypes.CDLL(libc_name)
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    one_gib = 1 << 30
-    return bool(libc.mallopt(m_mmap_threshold, one_gib) and libc.mallopt(m_trim_threshold, one_gib))
 
 
 def main():

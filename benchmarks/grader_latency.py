@@ -44,6 +44,10 @@ ANSWERS = {  # question: (correct, wrong, invalid)
     "row-weight": ("G.T @ X", "X.T @ G", "open('x')"),
     "row-input": ("G @ W", "G @ W.T", "G[0]"),
     "softmax-ce": ("p - y", "y - p", "f'{p}'"),
+    "linear-weight": ("Gᵀ X", "G.T @ X / m", "W.grad"),
+    "attention-v": ("Pᵀ G", "P @ G", "P[0]"),
+    "attention-p": ("G Vᵀ", "P * (G @ V.T)", "g Vᵀ"),
+    "embedding-weight": ("Eᵀ G", "np.linalg.pinv(E) @ G", "onehot(indices)"),
 }
 REPEATS = 25
 

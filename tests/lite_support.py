@@ -235,6 +235,10 @@ ANSWERS = {
     "row-weight": ("Gᵀ X", "Xᵀ G", "h_g_transpose"),
     "row-input": ("G W", "G Wᵀ", "column_rule"),
     "softmax-ce": ("p - y", "y - p", "sign"),
+    "linear-weight": ("Gᵀ X", "Xᵀ G", "h_g_transpose"),
+    "attention-v": ("Pᵀ G", "P G", "product_sides"),
+    "attention-p": ("G Vᵀ", "P ⊙ (G Vᵀ)", "through_softmax"),
+    "embedding-weight": ("Eᵀ G", "G", "rows_for_table"),
 }
 
 

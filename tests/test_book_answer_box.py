@@ -23,6 +23,10 @@ RIGHT = {
     "row-weight": "Gᵀ X",
     "row-input": "G W",
     "softmax-ce": "p - y",
+    "linear-weight": "Gᵀ X",
+    "attention-v": "Pᵀ G",
+    "attention-p": "G Vᵀ",
+    "embedding-weight": "Eᵀ G",
 }
 
 

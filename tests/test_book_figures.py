@@ -1,6 +1,7 @@
 """The book's figures, static and redrawn by the widgets, tested on their data and labels."""
 
 import io
+import itertools
 
 import matplotlib
 
@@ -10,9 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import PIL.Image
 import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.transforms import Bbox
 
 import matgrad as mg
-from matgrad.book import checking, figures, shapes
+from matgrad.book import checking, figures, im2col, shapes
 
 
 @pytest.fixture(autouse=True)
@@ -394,3 +397,175 @@ def test_show_displays_the_figure_with_its_alt_text(monkeypatch):
     assert data["text/plain"] == "a two by two identity matrix as a heat map"
     assert data["image/png"] and metadata["image/png"]["alt"] == data["text/plain"]
     assert not plt.fignum_exists(figure.number)  # closed: not shown a second time
+
+
+# --- The im2col explorer's picture ---------------------------------------------------------------
+
+IM2COL_CASES = {
+    # name: (settings, output pixel)
+    "default": ({}, (0, 1, 1)),
+    "stride 2, padding 1": ({"stride": 2, "padding": 1}, (0, 0, 1)),
+    "the largest X_col, 392 × 576": (
+        {"N": 4, "C_in": 8, "C_out": 8, "H": 12, "W": 12, "kh": 7, "kw": 7, "padding": 3},
+        (3, 11, 11),
+    ),
+    "the widest, 8 × 1296": (
+        {"N": 4, "C_in": 8, "C_out": 8, "H": 12, "W": 12, "kh": 1, "kw": 1, "padding": 3},
+        (3, 17, 17),
+    ),
+    "the tallest, 392 × 1": (
+        {"N": 1, "C_in": 8, "C_out": 8, "H": 7, "W": 7, "kh": 7, "kw": 7},
+        (0, 0, 0),
+    ),
+    "one pixel": ({"N": 1, "C_in": 1, "C_out": 1, "H": 1, "W": 1, "kh": 1, "kw": 1}, (0, 0, 0)),
+    "numbered 10 × 10": (
+        {"N": 3, "C_in": 3, "C_out": 4, "H": 8, "W": 8, "stride": 2, "padding": 1},
+        (1, 2, 3),
+    ),
+    # Numbers, padding and widened sides: the longest legend.
+    "the longest legend": (
+        {"N": 1, "C_in": 1, "C_out": 1, "H": 7, "W": 7, "kh": 1, "kw": 1, "padding": 1},
+        (0, 8, 8),
+    ),
+}
+
+
+def _route(name):
+    settings, pixel = IM2COL_CASES[name]
+    return im2col.route(im2col.product(**settings).layout, *pixel)
+
+
+def _bounds(patch):
+    return patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()
+
+
+def test_the_im2col_figure_draws_the_product_to_scale():
+    route = _route("default")
+    picture = figures.Im2colFigure().update(route)
+    (x_w, _, w_w, h_w), (x_x, y_x, w_x, h_x), (x_y, y_y, w_y, h_y) = (
+        _bounds(picture.matrices[name]) for name in ("W_col", "X_col", "Y_col")
+    )
+    # W_col 3 × 18, X_col 18 × 18, Y_col 3 × 18: one scale, shared sides lined up (Falk).
+    unit = w_x / 18
+    assert (w_w, h_w, h_x, w_y, h_y) == pytest.approx(
+        (18 * unit, 3 * unit, 18 * unit, w_x, 3 * unit)
+    )
+    assert x_x == x_y and x_w + w_w < x_x and y_x > y_y + h_y
+    assert not picture.fit["widened"] and "widened" not in picture.legend.get_text()
+    assert len(picture.cell_lines.get_segments()) == (2 + 17) + (17 + 17) + (2 + 17)
+    # Between channels (W_col, X_col) and examples (X_col, Y_col): one line each.
+    assert len(picture.block_lines.get_segments()) == 4
+    # Column 4 of X_col and Y_col, output pixel (0, 1, 1).
+    for stripe, (y, height) in zip(picture.stripes, ((y_x, h_x), (y_y, h_y)), strict=True):
+        assert _bounds(stripe) == pytest.approx((x_x + 4 * unit, y, unit, height))
+    assert not picture.stripe_padding.get_paths()
+
+
+def test_the_im2col_figure_widens_only_what_would_vanish_and_says_so():
+    for name in ("the largest X_col, 392 × 576", "the widest, 8 × 1296", "the tallest, 392 × 1"):
+        picture = figures.Im2colFigure().update(_route(name))
+        sides = [side for patch in picture.matrices.values() for side in _bounds(patch)[2:]]
+        assert min(sides) >= figures.IM2COL_THIN - 1e-9, name
+        legend = picture.legend.get_text().replace("\n", " ")
+        assert picture.fit["widened"] and "Thin sides widened." in legend
+        assert "widened" in figures.im2col_alt(picture.route)
+    # X_col 392 × 576 keeps its proportions; only the 8 rows of W_col and Y_col are widened.
+    picture = figures.Im2colFigure().update(_route("the largest X_col, 392 × 576"))
+    _, _, width, height = _bounds(picture.matrices["X_col"])
+    assert width / height == pytest.approx(576 / 392)
+    assert picture.cell_lines.get_segments() == []  # cells under 0.045 in: no lines
+
+
+@pytest.mark.parametrize("name", list(IM2COL_CASES))
+def test_the_im2col_figure_is_legible_on_a_phone_and_no_text_meets_another(name):
+    picture = figures.Im2colFigure().update(_route(name))
+    figure, ax = picture.figure, picture.ax
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
+    # A phone's column is about 330 px: every text at least 12 px there, 9 pt on the page.
+    for text in texts:
+        assert text.get_fontsize() * 330 / (72 * figure.get_figwidth()) >= 12, text.get_text()
+    boxes = {id(text): text.get_window_extent(renderer) for text in texts}
+    for text in texts:
+        assert figure.bbox.contains(*boxes[id(text)].min), text.get_text()
+        assert figure.bbox.contains(*boxes[id(text)].max), text.get_text()
+    for first, second in itertools.combinations(texts, 2):
+        assert not boxes[id(first)].overlaps(boxes[id(second)]), (
+            first.get_text(),
+            second.get_text(),
+        )
+    # No label, title or legend on a matrix or an image (the counts sit in their cells).
+    drawn = [patch.get_window_extent(renderer) for patch in picture.matrices.values()]
+    for collection in (picture.cells, picture.output_cells):
+        corners = np.concatenate([path.vertices for path in collection.get_paths()])
+        drawn.append(Bbox(ax.transData.transform([corners.min(0), corners.max(0)])))
+    for text in texts:
+        if text in picture.counts:
+            continue
+        for box in drawn:
+            assert not boxes[id(text)].overlaps(box), text.get_text()
+
+
+def test_the_im2col_figure_marks_the_window_its_padding_and_the_readers():
+    route = _route("stride 2, padding 1")
+    picture = figures.Im2colFigure().update(route)
+    cells = picture.cells.get_paths()
+    assert len(cells) == 7 * 7  # the padded image of example 0
+    side = np.ptp(cells[0].vertices[:, 0])
+    x0 = min(path.vertices[:, 0].min() for path in cells)
+    top = max(path.vertices[:, 1].max() for path in cells)
+    # Output pixel (0, 0, 1) with stride 2 reads rows 0..2, columns 2..4 of the padded image.
+    assert _bounds(picture.window) == pytest.approx(
+        (x0 + 2 * side, top - 3 * side, 3 * side, 3 * side)
+    )
+    # The padding: four bands, one cell wide, around the 5 × 5 image.
+    bands = [path.vertices for path in picture.padding.get_paths()]
+    assert sum(np.ptp(v[:, 0]) * np.ptp(v[:, 1]) for v in bands) == pytest.approx(24 * side**2)
+    colours = picture.cells.get_facecolor().reshape(7, 7, 4)
+    orange, light = (to_rgba(figures.BACKWARD_COLOUR), to_rgba(figures.LIGHT_BACKWARD))
+    np.testing.assert_array_equal(
+        np.all(colours == orange, axis=2), np.pad(route.gradient[0, 0] > 0, 1)
+    )
+    assert np.all(colours[0, 2:5] == light)  # the padding it reads
+    # Its column's rows that read padding, (c, 0, q) for both channels: two runs of three.
+    runs = [np.ptp(path.vertices[:, 1]) for path in picture.stripe_padding.get_paths()]
+    unit = picture.fit["cells"][0]
+    assert runs == pytest.approx([3 * unit, 3 * unit])
+    numbers = [int(t.get_text()) for t in picture.counts if t.get_visible()]
+    assert numbers == route.reads.ravel().tolist()
+    legend = picture.legend.get_text().replace("\n", " ")
+    assert "output pixel (0, 0, 1), column 1 of X_col and Y_col" in legend
+    assert "Hatched: padding" in legend and "Numbers:" in legend
+
+
+def test_the_im2col_figure_redrawn_in_place_equals_a_new_one():
+    picture = figures.Im2colFigure()
+    for name in ["default", *IM2COL_CASES, "default"]:
+        route = _route(name)
+        redrawn = picture.update(route).png()
+        fresh = figures.Im2colFigure().update(route).png()
+        np.testing.assert_array_equal(_pixels(redrawn), _pixels(fresh))
+    static = figures.plot_im2col(route)
+    assert tuple(static.get_size_inches()) == pytest.approx(figures.IM2COL_SIZE)
+    np.testing.assert_array_equal(
+        _pixels(figures.figure_png(static, dpi=figures.IM2COL_DPI)), _pixels(picture.png())
+    )
+
+
+def test_the_im2col_alt_text_says_what_is_drawn():
+    alt = figures.im2col_alt(_route("default"))
+    assert alt.startswith(
+        "Rectangles drawn to scale: Y_col (3 × 18) equals W_col (3 × 18) times X_col (18 × 18). "
+        "Column 4, output pixel (n, i, j) = (0, 1, 1), is highlighted in X_col and Y_col."
+    )
+    assert "in each of its 2 channels: 9 pixels. Its gradient goes back to those pixels." in alt
+    assert "read by 1 to 9 output pixels, whose gradients add" in alt
+    assert alt.endswith("the 3 × 3 output y[0] with pixel (1, 1) marked.")
+    padded = figures.im2col_alt(_route("stride 2, padding 1"))
+    assert "padded by 1 to 7 × 7 (padding hatched)" in padded
+    assert ": 6 pixels and 3 padding cells." in padded
+    only_padding = figures.im2col_alt(_route("the widest, 8 × 1296"))
+    assert "It reads only padding: its gradient reaches no pixel of x." in only_padding
+    assert "No pixel is read by two output pixels" in only_padding
+    assert all(len(figures.im2col_alt(_route(name))) < 700 for name in IM2COL_CASES)

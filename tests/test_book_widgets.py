@@ -16,7 +16,7 @@ import PIL.Image
 import pytest
 import traitlets
 
-from matgrad.book import checking, figures, widgets
+from matgrad.book import checking, figures, im2col, widgets
 from matgrad.book.text import shape_text
 
 
@@ -458,7 +458,8 @@ def test_a_widget_never_imports_pyplot():
         "import sys\n"
         "from matgrad.book import widgets\n"
         "for make in (widgets.make_shape_explorer, widgets.make_backward_stepper,\n"
-        "             widgets.make_gradient_checker, widgets.make_step_size_explorer):\n"
+        "             widgets.make_gradient_checker, widgets.make_step_size_explorer,\n"
+        "             widgets.make_im2col_explorer):\n"
         "    make()\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
     )
@@ -496,6 +497,7 @@ MAKERS = [
     widgets.make_backward_stepper,
     widgets.make_gradient_checker,
     widgets.make_step_size_explorer,
+    widgets.make_im2col_explorer,
 ]
 # The widget column of a 390 px phone is about 330 px wide: no control may need more.
 PHONE_COLUMN = 330
@@ -645,3 +647,138 @@ def test_a_picture_without_a_png_shows_nothing_and_says_nothing():
     picture = widgets.Picture()
     picture.show(b"", "a stale description")
     assert picture.value == "" and picture.alt == "" and picture.png == b""
+
+
+# --- The im2col explorer -------------------------------------------------------------------------
+
+
+def _status(widget) -> str:
+    """The text of the widget's status line (``role="status"``), as a reader sees it."""
+    status = re.match(
+        r'<div role="status" aria-live="polite">(.*?)</div>(?:<p>|$)', widget.summary.value
+    )
+    return html.unescape(re.sub(r"<[^>]*>", "", status[1]))
+
+
+def _fresh_im2col(explorer):
+    return figures.figure_png(figures.plot_im2col(explorer.route), dpi=figures.IM2COL_DPI)
+
+
+def test_im2col_explorer_states_the_products_shapes_with_numbers():
+    explorer = widgets.make_im2col_explorer()
+    assert repr(explorer) == (
+        "Im2colExplorer(N = 2, C_in = 2, C_out = 3, 5 × 5 image, 3 × 3 kernel, stride 1, "
+        "padding 0: Y_col 3 × 18 = W_col 3 × 18 X_col 18 × 18; pixel (0, 1, 1) is column 4)"
+    )
+    status = _status(explorer)
+    assert im2col.SYMBOLS in status
+    assert (
+        "Y_col (3 × 2·3·3 = 3 × 18) = W_col (3 × 2·3·3 = 3 × 18) X_col (2·3·3 × 2·3·3 = 18 × 18)"
+        in status
+    )
+    summary = html.unescape(explorer.summary.value)
+    assert "x (N × C_in × H × W) 2 × 2 × 5 × 5" in summary
+    assert "H_out = ⌊(5 + 2·0 − 3) / 1⌋ + 1 = 3" in summary
+    assert explorer.route.sentence() in summary
+    explorer.batch.value = 4
+    explorer.c_in.value = 8
+    explorer.kernel.value = 5
+    explorer.c_out.value = 1
+    assert "Y_col (1 × 4·1·1 = 1 × 4) = W_col (1 × 8·5·5 = 1 × 200)" in _status(explorer)
+    assert explorer.route.layout.shapes["X_col"] == (200, 4)
+    explorer.n.value = 3
+    assert explorer.route.column == 3 and "(n, i, j) = (3, 0, 0)" in explorer.summary.value
+
+
+def test_im2col_explorer_clamps_its_controls_and_the_pixel_follows_the_output():
+    explorer = widgets.make_im2col_explorer()
+    explorer.batch.value = 99  # ipywidgets clamps into the slider's range: the explorer's limits
+    explorer.padding.value = -1
+    explorer.stride.value = 0
+    assert (explorer.batch.value, explorer.padding.value, explorer.stride.value) == (4, 0, 1)
+    assert explorer.n.max == 3
+    explorer.size.value = 12
+    explorer.i.value, explorer.j.value = 9, 7
+    assert explorer.route.pixel == (0, 9, 7)
+    explorer.stride.value = 4  # 12 → 3 output rows: the pixel is clamped into them
+    assert (explorer.i.max, explorer.i.value, explorer.j.value) == (2, 2, 2)
+    assert explorer.route.pixel == (0, 2, 2)
+    explorer.batch.value = 1
+    assert (explorer.n.max, explorer.n.value) == (0, 0)
+    np.testing.assert_array_equal(_pixels(explorer.image.png), _pixels(_fresh_im2col(explorer)))
+
+
+def test_im2col_explorer_says_why_a_kernel_does_not_fit_and_shows_nothing_stale():
+    explorer = widgets.make_im2col_explorer()
+    picture = explorer.image.png
+    explorer.kernel.value = 7  # a 7 × 7 kernel in a 5 × 5 image, unpadded
+    assert explorer.route is None and explorer.product.layout is None
+    assert "Not possible" in explorer.summary.value
+    assert "The 7 × 7 kernel does not fit in the 5 × 5 image padded by 0" in _status(explorer)
+    for stale in ("Y_col (", "Output pixel", "H_out ="):
+        assert stale not in explorer.summary.value
+    assert explorer.image.png == b"" and explorer.image.value == "" and explorer.image.alt == ""
+    assert all(control.disabled for control in explorer.pixel_controls)
+    assert repr(explorer).endswith("stride 1, padding 0: the kernel does not fit)")
+    explorer.batch.value = 3  # another control: still the message, still no picture
+    assert "does not fit" in explorer.summary.value and explorer.image.png == b""
+    explorer.padding.value = 1  # 7 × 7 fits the padded image: one output pixel
+    assert not any(control.disabled for control in explorer.pixel_controls)
+    assert (explorer.i.max, explorer.j.max) == (0, 0) and explorer.route.pixel == (0, 0, 0)
+    assert "Not possible" not in explorer.summary.value
+    assert explorer.image.png and explorer.image.png != picture
+    np.testing.assert_array_equal(_pixels(explorer.image.png), _pixels(_fresh_im2col(explorer)))
+
+
+def test_im2col_explorer_shows_a_message_for_an_error_inside_and_recovers(monkeypatch):
+    explorer = widgets.make_im2col_explorer()
+    picture = explorer.image.png
+
+    def broken(*args, **kwargs):
+        raise KeyError("X_col")
+
+    monkeypatch.setattr(im2col, "route", broken)
+    explorer.stride.value = 2
+    assert "Not possible" in explorer.summary.value and "KeyError" in explorer.summary.value
+    assert explorer.image.png == b""
+    monkeypatch.undo()
+    explorer.stride.value = 1
+    assert "Not possible" not in explorer.summary.value and explorer.image.png == picture
+
+
+def test_im2col_explorer_redraws_its_one_figure_to_the_new_settings():
+    explorer = widgets.make_im2col_explorer()
+    for control, value in [
+        (explorer.stride, 2),
+        (explorer.padding, 1),
+        (explorer.j, 0),
+        (explorer.n, 1),
+        (explorer.c_in, 8),
+        (explorer.size, 12),
+        (explorer.kernel, 7),
+        (explorer.batch, 4),
+        (explorer.padding, 0),
+    ]:
+        _assert_redrawn_in_place(
+            explorer,
+            lambda c=control, v=value: setattr(c, "value", v),
+            lambda: _fresh_im2col(explorer),
+        )
+    assert explorer.picture.route is explorer.route
+
+
+def test_the_im2col_explorers_alt_text_follows_its_settings():
+    explorer = widgets.make_im2col_explorer()
+    alts = _alts(
+        explorer,
+        [
+            lambda: setattr(explorer.padding, "value", 1),
+            lambda: setattr(explorer.i, "value", 0),
+            lambda: setattr(explorer.kernel, "value", 7),
+        ],
+    )
+    assert alts[0] == figures.im2col_alt(im2col.route(im2col.product().layout, 0, 1, 1))
+    assert alts[0].startswith("Rectangles drawn to scale: Y_col (3 × 18) equals W_col (3 × 18)")
+    assert "padded by 1 to 7 × 7 (padding hatched)" in alts[1]
+    assert "output pixel (n, i, j) = (0, 0, 1)" in alts[2] and "padding cells" in alts[2]
+    assert "W_col (3 × 98)" in alts[3] and "the 1 × 1 output y[0]" in alts[3]

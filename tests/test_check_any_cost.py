@@ -137,6 +137,26 @@ def test_noise_in_the_cost_makes_a_check_unresolved_never_a_false_verdict():
     assert report["x"].note
 
 
+def test_a_cost_that_does_not_depend_on_its_input_is_unresolved_and_says_so():
+    # Σ (x − mean x) is 0 for every x, to rounding: a zero claim is "right" only in the
+    # sense that nothing can be wrong; the check must not vouch for it, and must say why.
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 5))
+
+    def flat(p):
+        return float(np.sum(p["x"] - p["x"].mean(axis=0)))
+
+    (row,) = mg.check(flat, {"x": x}, {"x": np.zeros_like(x)}).checks
+    assert row.verdict == mg.UNRESOLVED, row
+    assert "does not change beyond its rounding" in row.note, row.note
+    # A tiny nonzero claim may be a small gradient: no claim that J is flat.
+    (row,) = mg.check(flat, {"x": x}, {"x": np.full_like(x, 1e-12)}).checks
+    assert row.verdict == mg.UNRESOLVED, row
+    assert "does not change" not in row.note, row.note
+    (row,) = mg.check(flat, {"x": x}, {"x": np.ones_like(x)}).checks
+    assert row.verdict == mg.FAIL, row
+
+
 def test_the_noise_estimate_finds_the_noise_added_to_a_smooth_cost():
     x = np.linspace(-1, 1, 5)
     for level in (1e-13, 1e-10, 1e-7):

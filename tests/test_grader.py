@@ -158,6 +158,72 @@ CORPUS = [
     ("softmax-ce", "(p - y).T", FAIL, "h_g_transpose"),
     ("softmax-ce", "p", FAIL, None),
     ("softmax-ce", "p - 1", FAIL, None),
+    # --- linear-weight: Y = X Wᵀ + b, W d_out × d_in (nn.Linear); ∇W J = Gᵀ X ------------
+    ("linear-weight", "G^T X", PASS, None),
+    ("linear-weight", "G.T @ X", PASS, None),
+    ("linear-weight", "Gᵀ X", PASS, None),
+    ("linear-weight", "np.transpose(X.T @ G)", PASS, None),
+    ("linear-weight", "Gᵀ X + 0 * W", PASS, None),
+    ("linear-weight", "X.T @ G", FAIL, "h_g_transpose"),
+    ("linear-weight", "Xᵀ G", FAIL, "h_g_transpose"),
+    ("linear-weight", "G @ X.T", FAIL, "column_rule"),  # clashes; named on square problems
+    ("linear-weight", "G Xᵀ", FAIL, "column_rule"),
+    ("linear-weight", "Gᵀ X / m", FAIL, "double_mean"),
+    ("linear-weight", "(1/m) G.T @ X", FAIL, "double_mean"),
+    ("linear-weight", "-G.T @ X", FAIL, "sign"),
+    ("linear-weight", "Gᵀ ⊙ X", FAIL, "wrong_product"),
+    ("linear-weight", "W", FAIL, None),
+    ("linear-weight", "X.T @ X", FAIL, None),
+    # --- attention-v: O = P V; ∇V J = Pᵀ G -----------------------------------------------
+    ("attention-v", "P^T G", PASS, None),
+    ("attention-v", "P.T @ G", PASS, None),
+    ("attention-v", "Pᵀ G", PASS, None),
+    ("attention-v", "np.transpose(P) @ G", PASS, None),
+    ("attention-v", "P'G", PASS, None),
+    ("attention-v", "G.T @ P", FAIL, "h_g_transpose"),
+    ("attention-v", "Gᵀ P", FAIL, "h_g_transpose"),
+    ("attention-v", "P @ G", FAIL, "product_sides"),
+    ("attention-v", "P G", FAIL, "product_sides"),
+    ("attention-v", "G Pᵀ", FAIL, "product_sides"),
+    ("attention-v", "np.linalg.pinv(P) @ G", FAIL, "inverse_for_transpose"),
+    ("attention-v", "−Pᵀ G", FAIL, "sign"),
+    ("attention-v", "V", FAIL, None),
+    ("attention-v", "P.T @ P @ V", FAIL, None),
+    # --- attention-p: O = P V; ∇P J = G Vᵀ (before the softmax) ---------------------------
+    ("attention-p", "G V^T", PASS, None),
+    ("attention-p", "G @ V.T", PASS, None),
+    ("attention-p", "G Vᵀ", PASS, None),
+    ("attention-p", "np.transpose(V @ G.T)", PASS, None),
+    ("attention-p", "V @ G.T", FAIL, "h_g_transpose"),
+    ("attention-p", "V Gᵀ", FAIL, "h_g_transpose"),
+    (
+        "attention-p",
+        "P * (G @ V.T - np.sum(P * (G @ V.T), axis=1, keepdims=True))",
+        FAIL,
+        "through_softmax",
+    ),
+    ("attention-p", "P ⊙ (G Vᵀ)", FAIL, "through_softmax"),
+    ("attention-p", "G @ V", FAIL, "product_sides"),
+    ("attention-p", "Gᵀ V", FAIL, "product_sides"),
+    ("attention-p", "G @ np.linalg.pinv(V)", FAIL, "inverse_for_transpose"),
+    ("attention-p", "-G Vᵀ", FAIL, "sign"),
+    ("attention-p", "P", FAIL, None),
+    ("attention-p", "G Vᵀ - 1", FAIL, None),
+    # --- embedding-weight: Y = E W, E = onehot(indices); ∇W J = Eᵀ G ---------------------
+    ("embedding-weight", "E^T G", PASS, None),
+    ("embedding-weight", "E.T @ G", PASS, None),
+    ("embedding-weight", "Eᵀ G", PASS, None),
+    ("embedding-weight", "np.transpose(E) @ G", PASS, None),
+    ("embedding-weight", "(G.T @ E).T", PASS, None),
+    ("embedding-weight", "G.T @ E", FAIL, "h_g_transpose"),
+    ("embedding-weight", "Gᵀ E", FAIL, "h_g_transpose"),
+    ("embedding-weight", "np.linalg.pinv(E) @ G", FAIL, "inverse_for_transpose"),  # averages
+    ("embedding-weight", "G", FAIL, "rows_for_table"),
+    ("embedding-weight", "1 * G", FAIL, "rows_for_table"),
+    ("embedding-weight", "E @ G", FAIL, "product_sides"),
+    ("embedding-weight", "-E.T @ G", FAIL, "sign"),
+    ("embedding-weight", "W", FAIL, None),
+    ("embedding-weight", "E.T @ G / 2", FAIL, None),
     # --- hostile or unreadable: INVALID --------------------------------------------------
     ("weight", "__import__('os')", INVALID, None),
     ("weight", "g.__class__", INVALID, None),
@@ -218,6 +284,13 @@ def test_the_corpus_is_large_and_covers_every_question_and_mistake():
         ("back", "np.linalg.inv(W) @ g", ["3 × 5", "square"]),
         ("row-input", "W.T @ G.T", ["5 × 6", "6 × 5", "X is m × n_in"]),
         ("batch-weight", "G * H / m + lam * W", ["3 × 6", "5 × 6"]),
+        ("linear-weight", "G @ X.T", ["5 × 3", "4 × 5", "columns on the left (3)"]),
+        ("linear-weight", "X.T @ G", ["4 × 3", "3 × 4", "W is d_out × d_in"]),
+        ("attention-v", "P @ G", ["3 × 5", "3 × 4", "rows on the right (3)"]),
+        ("attention-v", "G.T @ P", ["4 × 5", "5 × 4", "V is S × d_v"]),
+        ("attention-p", "V @ G.T", ["5 × 3", "3 × 5", "P is L × S"]),
+        ("embedding-weight", "E @ G", ["6 × 5", "6 × 3", "columns on the left (5)"]),
+        ("embedding-weight", "G", ["6 × 3", "5 × 3", "W is num × dim"]),
     ],
 )
 def test_shape_errors_name_the_shapes(question, answer, words):
@@ -317,6 +390,10 @@ TRUTH = {  # the gradient each question asks for, as a function of a problem's v
     "row-weight": lambda v: v["G"].T @ v["X"],
     "row-input": lambda v: v["G"] @ v["W"],
     "softmax-ce": lambda v: v["p"] - v["y"],
+    "linear-weight": lambda v: v["G"].T @ v["X"],
+    "attention-v": lambda v: v["P"].T @ v["G"],
+    "attention-p": lambda v: v["G"] @ v["V"].T,
+    "embedding-weight": lambda v: v["E"].T @ v["G"],
 }
 
 
@@ -366,6 +443,10 @@ SPELLINGS = {  # each term of the truth, in ways equal by algebra
     "row-weight": [["G.T @ X", "(X.T @ G).T", "Gᵀ X", "np.transpose(X.T @ G)"]],
     "row-input": [["G @ W", "(W.T @ G.T).T", "G W", "np.dot(G, W)"]],
     "softmax-ce": [["p", "softmax(z)", "np.exp(z) / np.sum(np.exp(z))"], ["-y", "- y", "(-1) * y"]],
+    "linear-weight": [["G.T @ X", "Gᵀ X", "(X.T @ G).T", "np.dot(G.T, X)", "G^T X"]],
+    "attention-v": [["P.T @ G", "Pᵀ G", "np.transpose(P) @ G", "(G.T @ P).T", "P^T G"]],
+    "attention-p": [["G @ V.T", "G Vᵀ", "np.transpose(V @ G.T)", "np.dot(G, V.T)", "G V^T"]],
+    "embedding-weight": [["E.T @ G", "Eᵀ G", "np.transpose(E) @ G", "(G.T @ E).T", "E^T G"]],
 }
 
 
@@ -412,3 +493,50 @@ def test_the_property_helpers_are_the_truth():
         problem = QUESTIONS[question].problem(3)
         np.testing.assert_allclose(truth(problem.values), problem.truth, rtol=1e-12, atol=1e-15)
         assert grade_function(question, truth).verdict == PASS
+
+
+# --- the layers' questions ----------------------------------------------------------------
+
+
+def test_every_embedding_problem_looks_an_index_up_twice():
+    # With no repeated index E's nonzero columns are orthonormal: E⁺ = Eᵀ, and an answer that
+    # averages the repeats (E⁺ G) would be the truth. A repeat in every problem tells them apart.
+    for seed, square in [(seed, False) for seed in range(60)] + [(1, True), (2, True)]:
+        problem = QUESTIONS["embedding-weight"].draw(seed, square)
+        E, G = problem.values["E"], problem.values["G"]
+        assert set(np.unique(E)) == {0.0, 1.0} and np.all(E.sum(axis=1) == 1)
+        assert E.sum(axis=0).max() >= 2, seed
+        assert not np.allclose(np.linalg.pinv(E) @ G, problem.truth)
+    distinct = np.eye(5)[[3, 0, 1]]
+    np.testing.assert_allclose(np.linalg.pinv(distinct), distinct.T, atol=1e-12)
+
+
+def test_attention_weights_are_a_softmax_by_rows():
+    for seed in range(5):
+        P = QUESTIONS["attention-v"].draw(seed, False).values["P"]
+        assert np.all(P > 0)
+        np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_the_layers_questions_read_their_own_capital_names_only():
+    # G is each layer's ∂J/∂(output); the column questions' g is not a name here, nor p for P.
+    for question, answer in [
+        ("attention-v", "Pᵀ g"),
+        ("attention-p", "g Vᵀ"),
+        ("embedding-weight", "Eᵀ g"),
+        ("linear-weight", "gᵀ X"),
+        ("attention-v", "pᵀ G"),
+    ]:
+        result = grade(question, answer)
+        assert result.verdict == INVALID, str(result)
+        assert "is not a name of this question" in result.message
+    assert grade("weight", "G hᵀ + λ W").verdict == INVALID  # and the other way round
+
+
+def test_the_two_linear_layer_questions_read_differently():
+    # Both grade nn.Linear's ∇W J = Gᵀ X; linear-weight is the attention chapter's, with the
+    # bias in the cost and its own sizes, row-weight the layouts chapter's hidden layer.
+    linear, row = QUESTIONS["linear-weight"], QUESTIONS["row-weight"]
+    assert linear.prompt != row.prompt and linear.section != row.section
+    assert "d_out × d_in" in linear.prompt and linear.shape == "d_out × d_in"
+    assert {s.name for s in linear.symbols} - {s.name for s in row.symbols} == {"b", "m"}

@@ -42,7 +42,7 @@ def test_the_reading_order_is_the_tocs():
     assert order[-2:] == ["book/appendix-notation", "book/references"]
     # Every page is a notebook, each once (so that JupyterLab renders every one of them).
     assert sorted(order) == sorted(f"book/{path.stem}" for path in NOTEBOOKS)
-    assert len(set(order)) == len(order) == 17
+    assert len(set(order)) == len(order) == 19
 
 
 def test_reading_order_walks_sections_depth_first_without_suffixes(tmp_path):

@@ -4,11 +4,13 @@ in numpy, with the finite differences and gradient checks that prove ``∇W J = 
 This top level is the library: the network and its two algorithms (``network``,
 ``functions``), finite differences and the gradient check (``finite_differences``,
 ``checks``, ``rounding``), the matrix calculus of the derivation (``calculus``, ``layouts``,
-``parameters``) and the classic bugs (``mistakes``). It needs numpy only and never imports
+``parameters``), the classic bugs (``mistakes``) and the layers after the MLP, each forward
+with its backward (``layers``: ``mg.layers.conv2d``). It needs numpy only and never imports
 :mod:`matgrad.book`, the teaching layer of the book's chapters (examples, figures, widgets),
 which builds on it.
 """
 
+from matgrad import layers
 from matgrad.calculus import contract, frobenius, jacobian_kron, jacobian_tensor, outer, unvec, vec
 from matgrad.checks import (
     FAIL,
@@ -95,6 +97,7 @@ __all__ = [
     "gradient_vector",
     "jacobian_kron",
     "jacobian_tensor",
+    "layers",
     "linear",
     "mistake_patterns",
     "noise_floor",

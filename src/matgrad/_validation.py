@@ -153,6 +153,39 @@ def numeric_array(name: str, value, *, allow_complex: bool = False) -> np.ndarra
     return array
 
 
+def index_array(name: str, value, size: int, what: str) -> np.ndarray:
+    """``value`` as an integer array whose entries lie in ``0..size − 1``, else a clear error.
+
+    For indices into ``size`` things (rows of a table, classes), ``what`` naming them in the
+    message. Floats are refused even when whole, and so are booleans (numpy would read them
+    as masks); a negative entry too, which numpy would silently count from the end.
+    """
+    _refuse_array_subclass(name, value)
+    if isinstance(value, _NOT_ARRAYS) or callable(value):
+        raise TypeError(f"{name} must be an array of integers, got {describe(value)}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as error:  # ragged lists and the like
+        raise ValueError(f"{name} must be an array of integers, got {describe(value)}") from error
+    if array.dtype.kind not in "iu":
+        kinds = {"b": "booleans", "f": "floats", "c": "complex numbers", "U": "text"}
+        whole = array.dtype.kind == "f"
+        hint = f": pass {name}.astype(np.int64) if they are whole numbers" if whole else ""
+        raise TypeError(
+            f"{name} must be integers, got {kinds.get(array.dtype.kind, 'values')} "
+            f"(dtype {array.dtype}){hint}"
+        )
+    bad = (array < 0) | (array >= size)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f" at position {first}" if array.ndim else ""
+        raise ValueError(
+            f"{name} must lie in 0..{size - 1} ({what}), got {int(array[first])}{where}"
+            + (" (negative indices are not counted from the end here)" if array[first] < 0 else "")
+        )
+    return array
+
+
 def boolean(name: str, value) -> bool:
     """Return ``value`` if it is True or False (a string such as "no" is not)."""
     if not isinstance(value, (bool, np.bool_)):

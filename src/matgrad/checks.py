@@ -1468,6 +1468,12 @@ def _advise(check, differences, claim_dtype, method, resolve) -> ParameterCheck:
     elif method == "complex" or (resolve and differences.analytic):
         # Complex step had its say: the gradient is below what float64 can carry here.
         check.note = "too small to resolve in float64" + differences.saturation
+    elif not np.any(check.claimed) and np.abs(check.numerical).max() <= bounds.differences:
+        # A claim of 0 that the differences cannot tell from 0: J may not depend on this input
+        # at all (the sum of a batch norm's outputs), and then no check of this cost can tell
+        # a right gradient from a wrong one. A nonzero claim this small is a small gradient
+        # (a deep sigmoid's first layer), for which the advice below stands.
+        check.note = "J does not change beyond its rounding when it moves, nor does the claim"
     else:
         advice = []
         if method != "complex" and differences.analytic:

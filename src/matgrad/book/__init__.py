@@ -15,6 +15,8 @@ module              what                                                       n
 ``adjoint``         dJ measured along dW beside G : dW for a candidate G       numpy
 ``cost``            the work of a gradient, counted                            numpy
 ``shared_weights``  a weight used at every step of a recurrent network         numpy
+``im2col``          a convolution as one product ``Y_col = W_col X_col``: its  numpy
+                    shapes, one output pixel's column and gradient's route
 ``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
 ``bridges``         other courses' backprop beside Algorithm 6.4's numbers     numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy

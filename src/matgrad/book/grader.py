@@ -55,6 +55,7 @@ MATCH = 1e-6
 _BOTTOM = "minibatches.html#sum-or-mean-and-what-that-does-to-lambda"
 _LINE3 = "backward.html#line-3-through-the-activation-g-odot-f-a-k"
 _LINE6 = "backward.html#line-6-the-second-transpose-w-k-top-g"
+_ATTENTION = "attention-norms.html#attention"
 MISTAKES_CATALOGUE: dict[str, tuple[str, str]] = {
     # Names shared with matgrad.MISTAKES (the bug zoo's Algorithm 6.4) mean the same mistake.
     "h_g_transpose": (
@@ -142,6 +143,21 @@ MISTAKES_CATALOGUE: dict[str, tuple[str, str]] = {
         "−y ⊘ p is the gradient with respect to p; z reaches J through p = softmax(z), and "
         "the chain rule through the softmax simplifies it a great deal.",
         "backward.html#line-1-the-gradient-on-the-output",
+    ),
+    "product_sides": (
+        "Each factor of a product Y = A B keeps its side of G: ∇A J = G Bᵀ has B on the "
+        "right, ∇B J = Aᵀ G has A on the left, each transposed so that the shapes fit.",
+        _ATTENTION,
+    ),
+    "through_softmax": (
+        "P ⊙ (…) is the softmax's Jacobian at work, the gradient on the scores one step "
+        "further back; ∇P J stops before it, with P's entries free.",
+        _ATTENTION,
+    ),
+    "rows_for_table": (
+        "G holds one gradient per lookup (m rows); the table's gradient has one row per row of "
+        "W, where each row of G lands on the row it was read from, repeats adding up.",
+        "attention-norms.html#embeddings",
     ),
 }
 """Mistake name → (a one-line hint in the book's names, the section that explains it)."""

@@ -1,11 +1,13 @@
 """The questions the grader asks, and the problems it grades a typed answer on.
 
 Used in: the grader only (``matgrad.book.grader`` re-exports :data:`QUESTIONS`); no chapter
-imports it yet.
+imports it: the chapters' answer boxes (``widgets.make_answer_box``) reach it through the
+grader.
 
 Each :class:`Question` asks for one gradient of Algorithm 6.4 (lines 3 to 6), of its
-minibatch form, of a framework's row layout, or of softmax with cross-entropy. It lists the
-names a reader may use, with their shapes in the book's notation, and draws
+minibatch form, of a framework's row layout, of softmax with cross-entropy, or of the layers
+after the MLP (a linear layer in rows, attention's ``O = P V``, an embedding's lookup). It
+lists the names a reader may use, with their shapes in the book's notation, and draws
 :class:`Problem` s: a small seeded :class:`matgrad.MLP` with distinct, non-square widths
 (so that a transposed answer has the wrong shape), random data and ``λ > 0`` where ``λ``
 matters. A problem holds what the names mean there, the array the gradient is taken with
@@ -19,6 +21,13 @@ Layer ``k = 2`` of a 3-layer tanh network throughout, so that ``h(k-1)`` is a hi
 output and ``g`` carries the chain rule from the layer above. A *square* problem gives
 ``n_(k-1) = n_k`` (and ``m``) one value: there the products a non-square problem refuses
 can be formed, and the grader can tell which mistake a clashing answer is.
+
+The layers' questions (``linear-weight``, ``attention-v``, ``attention-p``,
+``embedding-weight``; the chapter on attention, embeddings and normalization asks them) take
+no network: their cost is ``J = Σ G ⊙ Y``, the layer's output ``Y`` weighed by a fixed random
+``G``, written here in plain numpy, so that ``G`` is ``∂J/∂Y`` exactly and the gradient asked
+for is the layer's backward of ``G``. Their three sizes are distinct, 2 to 6 (problem 0:
+fixed; a square problem: all 4).
 """
 
 from __future__ import annotations
@@ -43,7 +52,8 @@ class Problem:
     """One drawn problem: ``values`` (name → array, number or function), the array ``point``
     named ``label`` the gradient is taken with respect to, the ``cost`` as a function of
     ``{label: array}``, Algorithm 6.4's ``truth``, ``sizes`` for messages and ``J``, the cost
-    at the problem's point as Algorithm 6.3 (the library's ``forward``) computes it."""
+    at the problem's point as Algorithm 6.3 (the library's ``forward``) computes it (for a
+    layer's question: ``Σ G ⊙ Y`` from the layer's forward)."""
 
     values: dict[str, object]
     label: str
@@ -198,6 +208,80 @@ def _softmax_problem(seed: int, square: bool) -> Problem:
     return Problem(values, "z", z, cost, p - y, _sizes(n=n), float(loss.value(z, y)[0]))
 
 
+# The layers' questions: problem 0's sizes, the ones shape messages name, all distinct.
+LAYER_SIZES = {
+    "linear": {"m": 5, "d_in": 4, "d_out": 3},
+    "attention": {"L": 3, "S": 5, "d_v": 4},
+    "embedding": {"m": 6, "num": 5, "dim": 3},
+}
+SQUARE_SIZE = 4  # a square problem gives the three sizes this one value
+
+
+def _layer_sizes(layer: str, seed: int, square: bool) -> tuple[list[int], np.random.Generator]:
+    """The three sizes of a layer's problem, in :data:`LAYER_SIZES`' order: distinct, 2 to 6
+    (problem 0: fixed; a square problem: all :data:`SQUARE_SIZE`)."""
+    rng = np.random.default_rng(seed)
+    if square:
+        return [SQUARE_SIZE] * 3, rng
+    if seed == 0:
+        return list(LAYER_SIZES[layer].values()), rng
+    return [int(n) for n in rng.choice(np.arange(2, 7), size=3, replace=False)], rng
+
+
+def _weighed(G: np.ndarray, forward: Callable[[np.ndarray], np.ndarray], label: str):
+    """``J = Σ G ⊙ Y`` with ``Y = forward(the array named label)``: ``∂J/∂Y`` is ``G``."""
+    return lambda d: np.sum(G * forward(d[label]))
+
+
+def _linear_problem(seed: int, square: bool) -> Problem:
+    """``Y = X Wᵀ + b`` (``nn.Linear``'s layout: ``W`` is ``d_out × d_in``); ``∇W J = Gᵀ X``."""
+    (m, d_in, d_out), rng = _layer_sizes("linear", seed, square)
+    X, W = rng.normal(size=(m, d_in)), rng.normal(size=(d_out, d_in))
+    b, G = rng.normal(size=(1, d_out)), rng.normal(size=(m, d_out))
+    values = {"G": G, "X": X, "W": W, "b": b, "m": float(m)}
+    cost = _weighed(G, lambda W: X @ W.T + b, "W")
+    sizes = _sizes(m=m, d_in=d_in, d_out=d_out)
+    return Problem(values, "W", W, cost, G.T @ X, sizes, float(cost({"W": W})))
+
+
+def _attention_problem(label: str):
+    """``O = P V`` with ``P`` a softmax of random scores by rows; ``∇V J = Pᵀ G``,
+    ``∇P J = G Vᵀ`` (the gradient in ``P`` itself: its entries vary freely, off the rows'
+    sum of 1, as a finite difference moves them)."""
+
+    def draw(seed: int, square: bool) -> Problem:
+        (L, S, d_v), rng = _layer_sizes("attention", seed, square)
+        P = softmax(rng.normal(size=(L, S)).T).T  # the library's softmax is by columns
+        V, G = rng.normal(size=(S, d_v)), rng.normal(size=(L, d_v))
+        values = {"P": P, "V": V, "G": G}
+        sizes = _sizes(L=L, S=S, d_v=d_v)
+        if label == "V":
+            cost = _weighed(G, lambda V: P @ V, "V")
+            return Problem(values, "V", V, cost, P.T @ G, sizes, float(cost({"V": V})))
+        cost = _weighed(G, lambda P: P @ V, "P")
+        return Problem(values, "P", P, cost, G @ V.T, sizes, float(cost({"P": P})))
+
+    return draw
+
+
+def _embedding_problem(seed: int, square: bool) -> Problem:
+    """``Y = E W`` with ``E = onehot(indices)``: the rows of the table ``W`` looked up;
+    ``∇W J = Eᵀ G``."""
+    (m, num, dim), rng = _layer_sizes("embedding", seed, square)
+    indices = rng.integers(0, num, size=m)
+    # At least one index repeats, in every problem: its row of ∇W J is then the sum of G's
+    # rows that looked it up. Without a repeat, E's nonzero columns are orthonormal, E⁺ = Eᵀ,
+    # and an answer that averages the repeats (E⁺ G, inverse_for_transpose) would pass.
+    if len(set(indices.tolist())) == m:
+        indices[rng.integers(1, m)] = indices[0]
+    E = np.eye(num)[indices]
+    W, G = rng.normal(size=(num, dim)), rng.normal(size=(m, dim))
+    values = {"E": E, "W": W, "G": G}
+    cost = _weighed(G, lambda W: E @ W, "W")
+    sizes = _sizes(m=m, num=num, dim=dim)
+    return Problem(values, "W", W, cost, E.T @ G, sizes, float(cost({"W": W})))
+
+
 def _symbol(name, book, meaning, *spellings, scalar=False, function=False, prime=None):
     return Symbol(name, book, meaning, spellings, scalar, function, prime)
 
@@ -217,6 +301,21 @@ M = _symbol("m", "m", "the number of examples", scalar=True)
 G_ROWS = _symbol("G", "G", "∂J/∂Y, one row per example (m × n_out)")
 X_ROWS = _symbol("X", "X", "the layer's input, one row per example (m × n_in)")
 W_ROWS = _symbol("W", "W", "the weights, as nn.Linear stores them (n_out × n_in)")
+G_LINEAR = _symbol("G", "G", "∂J/∂Y, one row per row of X (m × d_out)")
+X_LINEAR = _symbol("X", "X", "the layer's input, one token per row (m × d_in)")
+W_LINEAR = _symbol("W", "W", "the weights, as nn.Linear stores them: out × in (d_out × d_in)")
+B_LINEAR = _symbol("b", "b", "the bias, added to every row of Y (1 × d_out)")
+M_LINEAR = _symbol("m", "m", "the number of tokens, the rows of X", scalar=True)
+ATTENTION = (
+    _symbol("P", "P", "the attention weights, a softmax of the scores by rows (L × S)"),
+    _symbol("V", "V", "the values, one per row (S × d_v)"),
+    _symbol("G", "G", "∂J/∂O, the gradient on the output O = P V (L × d_v)"),
+)
+EMBEDDING = (
+    _symbol("E", "E", "onehot(indices): row i holds a 1 in column indices[i] (m × num)"),
+    _symbol("W", "W", "the embedding table, one row per index (num × dim)"),
+    _symbol("G", "G", "∂J/∂Y, the gradient on the rows looked up, Y = E W (m × dim)"),
+)
 SOFTMAX = (
     _symbol("z", "z", "the logits (n × 1)"),
     _symbol("p", "p", "softmax(z), the probabilities (n × 1)"),
@@ -310,12 +409,54 @@ SOFTMAX_MISTAKES = (
     ("gradient_in_p", "−y ⊘ p", lambda v: -v["y"] / v["p"]),
     ("h_g_transpose", "(p − y)ᵀ", lambda v: (v["p"] - v["y"]).T),
 )
+LINEAR_MISTAKES = (
+    ("h_g_transpose", "Xᵀ G", lambda v: v["X"].T @ v["G"]),
+    ("column_rule", "G Xᵀ", lambda v: v["G"] @ v["X"].T),
+    ("double_mean", "Gᵀ X / m", lambda v: v["G"].T @ v["X"] / v["m"]),
+    ("sign", "−Gᵀ X", lambda v: -(v["G"].T @ v["X"])),
+    ("wrong_product", "Gᵀ ⊙ X", lambda v: v["G"].T * v["X"]),
+)
+ATTENTION_V_MISTAKES = (
+    ("h_g_transpose", "Gᵀ P", lambda v: v["G"].T @ v["P"]),
+    ("product_sides", "P G", lambda v: v["P"] @ v["G"]),
+    ("product_sides", "G Pᵀ", lambda v: v["G"] @ v["P"].T),
+    ("inverse_for_transpose", "P⁺ G", lambda v: np.linalg.pinv(v["P"]) @ v["G"]),
+    ("sign", "−Pᵀ G", lambda v: -(v["P"].T @ v["G"])),
+)
+
+
+def _through_softmax(v: dict) -> np.ndarray:
+    """∇P J carried through the softmax P = softmax(scores) by rows: the scores' gradient."""
+    GV = v["G"] @ v["V"].T
+    return v["P"] * (GV - np.sum(v["P"] * GV, axis=1, keepdims=True))
+
+
+ATTENTION_P_MISTAKES = (
+    ("h_g_transpose", "V Gᵀ", lambda v: v["V"] @ v["G"].T),
+    ("through_softmax", "P ⊙ (G Vᵀ − rowsum(P ⊙ G Vᵀ))", _through_softmax),
+    ("through_softmax", "P ⊙ G Vᵀ", lambda v: v["P"] * (v["G"] @ v["V"].T)),
+    ("product_sides", "G V", lambda v: v["G"] @ v["V"]),
+    ("product_sides", "Gᵀ V", lambda v: v["G"].T @ v["V"]),
+    ("inverse_for_transpose", "G V⁺", lambda v: v["G"] @ np.linalg.pinv(v["V"])),
+    ("sign", "−G Vᵀ", lambda v: -(v["G"] @ v["V"].T)),
+)
+EMBEDDING_MISTAKES = (
+    ("h_g_transpose", "Gᵀ E", lambda v: v["G"].T @ v["E"]),
+    ("inverse_for_transpose", "E⁺ G", lambda v: np.linalg.pinv(v["E"]) @ v["G"]),
+    ("rows_for_table", "G", lambda v: v["G"]),
+    ("product_sides", "E G", lambda v: v["E"] @ v["G"]),
+    ("sign", "−Eᵀ G", lambda v: -(v["E"].T @ v["G"])),
+)
 
 _LAYER = (
     "One example (m = 1), layer k of Algorithm 6.4 in the book's column convention; "
     "J = L(ŷ, y) + λ Ω(θ)"
 )
 _BATCH = "A framework's layer Y = X Wᵀ + b (PyTorch's nn.Linear): examples are rows"
+_ATTENTION = (
+    "Attention's output O = P V: P holds the attention weights (L × S, a softmax of the "
+    "scores by rows, so each row sums to 1) and V the values (S × d_v); G = ∂J/∂O is given"
+)
 QUESTIONS: dict[str, Question] = {
     question.id: question
     for question in (
@@ -409,6 +550,52 @@ QUESTIONS: dict[str, Question] = {
             "backward.html#line-1-the-gradient-on-the-output",
             _softmax_problem,
             SOFTMAX_MISTAKES,
+        ),
+        Question(
+            "linear-weight",
+            "A linear layer applied to a sequence, one token per row of X (m × d_in), with "
+            "its weights stored out × in, as PyTorch's nn.Linear stores them: Y = X Wᵀ + b, "
+            "W of d_out × d_in and the bias b added to every row. G = ∂J/∂Y is given (any "
+            "1/m of the cost is already in it). Type ∇W J, of W's own shape.",
+            (G_LINEAR, X_LINEAR, W_LINEAR, B_LINEAR, M_LINEAR),
+            "W",
+            "d_out × d_in",
+            "attention-norms.html#the-linear-layer-in-rows",
+            _linear_problem,
+            LINEAR_MISTAKES,
+        ),
+        Question(
+            "attention-v",
+            f"{_ATTENTION}. Type ∇V J, the gradient on the values.",
+            ATTENTION,
+            "V",
+            "S × d_v",
+            "attention-norms.html#attention",
+            _attention_problem("V"),
+            ATTENTION_V_MISTAKES,
+        ),
+        Question(
+            "attention-p",
+            f"{_ATTENTION}. Type ∇P J, the gradient on the weights P themselves (before the "
+            "softmax's Jacobian, which carries it on to the scores).",
+            ATTENTION,
+            "P",
+            "L × S",
+            "attention-norms.html#attention",
+            _attention_problem("P"),
+            ATTENTION_P_MISTAKES,
+        ),
+        Question(
+            "embedding-weight",
+            "An embedding looks up rows of a table W (num × dim): Y = E W, where E (m × num) "
+            "is the one-hot matrix of the m indices looked up, and an index may repeat. "
+            "G = ∂J/∂Y is given. Type ∇W J, the gradient on the table.",
+            EMBEDDING,
+            "W",
+            "num × dim",
+            "attention-norms.html#embeddings",
+            _embedding_problem,
+            EMBEDDING_MISTAKES,
         ),
     )
 }

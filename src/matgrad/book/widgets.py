@@ -2,11 +2,12 @@
 
 Used in: why-transpose (``make_shape_explorer``, ``make_adjoint_probe``, ``make_answer_box``),
 backward (``make_backward_stepper``, ``make_answer_box``), questions
-(``make_gradient_checker``), checking-gradients (``make_step_size_explorer``), and
-minibatches, layouts and exercises (``make_answer_box``). What they show is computed by
-:mod:`~matgrad.book.shapes`, :mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`,
-:mod:`~matgrad.book.step_size`, :mod:`~matgrad.book.adjoint` and :mod:`~matgrad.book.grader`,
-and drawn by :mod:`~matgrad.book.figures`.
+(``make_gradient_checker``), checking-gradients (``make_step_size_explorer``), convolution
+(``make_im2col_explorer``), and minibatches, layouts, attention-norms and exercises
+(``make_answer_box``). What they show is computed by :mod:`~matgrad.book.shapes`,
+:mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`, :mod:`~matgrad.book.step_size`,
+:mod:`~matgrad.book.adjoint`, :mod:`~matgrad.book.grader` and :mod:`~matgrad.book.im2col`, and
+drawn by :mod:`~matgrad.book.figures`.
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
@@ -36,6 +37,7 @@ from matgrad.book import (
     examples,
     figures,
     grader,
+    im2col,
     shapes,
     step_size,
     walkthrough,
@@ -967,3 +969,167 @@ class AdjointProbe(w.VBox):
 def make_adjoint_probe() -> AdjointProbe:
     """The adjoint probe: which ``G`` gives ``dJ = G : dW`` for every direction ``dW``."""
     return AdjointProbe()
+
+
+# --- The im2col explorer: a convolution as one matrix product ----------------------------------
+
+# "output column j", the longest label, is 102 px at 13 px.
+IM2COL_LABELS = {"description_width": "8.3em"}
+
+
+def _dims(shape) -> str:
+    return " × ".join(map(str, shape))
+
+
+class Im2colExplorer(w.VBox):
+    """Batch, channels, image, kernel, stride and padding → ``Y_col = W_col X_col`` drawn to
+    scale (:mod:`matgrad.book.im2col`), and where one output pixel ``(n, i, j)`` reads and
+    its gradient goes back. ``product`` holds the :class:`~matgrad.book.im2col.Product` shown
+    and ``route`` the pixel's :class:`~matgrad.book.im2col.Route` (None when the kernel does
+    not fit: then the widget says why, shows no picture and disables the pixel's controls).
+    The pixel's ranges follow the output's size, which clamps it.
+    """
+
+    def __init__(self):
+        defaults = im2col.Settings()
+
+        def setting(name: str, value: int, description: str) -> w.IntSlider:
+            low, high = im2col.LIMITS[name]
+            return w.IntSlider(
+                value,
+                min=low,
+                max=high,
+                description=description,
+                style=IM2COL_LABELS,
+                layout=control_layout(),
+            )
+
+        def index(value: int, description: str) -> w.IntSlider:
+            return w.IntSlider(
+                value,
+                min=0,
+                max=value,
+                description=description,
+                style=IM2COL_LABELS,
+                layout=control_layout(),
+            )
+
+        self.batch = setting("N", defaults.N, "batch N")
+        self.c_in = setting("C_in", defaults.C_in, "channels C_in")
+        self.c_out = setting("C_out", defaults.C_out, "channels C_out")
+        # Square images and kernels: one control each keeps the widget short on a phone; the
+        # functions behind it take H, W, kh and kw apart.
+        self.size = setting("H", defaults.H, "image H = W")
+        self.kernel = setting("kh", defaults.kh, "kernel kh = kw")
+        self.stride = setting("stride", defaults.stride, "stride")
+        self.padding = setting("padding", defaults.padding, "padding")
+        self.n = index(0, "example n")
+        self.i = index(1, "output row i")
+        self.j = index(1, "output column j")
+        self.summary = w.HTML()
+        self.image = Picture()
+        self.picture = figures.Im2colFigure()
+        self.product, self.route = None, None
+        self._clamping = False
+        self.settings_controls = (
+            self.batch,
+            self.c_in,
+            self.c_out,
+            self.size,
+            self.kernel,
+            self.stride,
+            self.padding,
+        )
+        self.pixel_controls = (self.n, self.i, self.j)
+        for control in (*self.settings_controls, *self.pixel_controls):
+            control.observe(self.update, names="value")
+        super().__init__(
+            [
+                controls(self.batch, self.c_in, self.c_out),
+                controls(self.size, self.kernel, self.stride, self.padding),
+                controls(*self.pixel_controls),
+                self.summary,
+                self.image,
+            ]
+        )
+        self.update()
+
+    def __repr__(self) -> str:
+        s = self.product.settings if self.product else None
+        if s is None:
+            return "Im2colExplorer(nothing shown)"
+        settings = (
+            f"N = {s.N}, C_in = {s.C_in}, C_out = {s.C_out}, {s.H} × {s.W} image, "
+            f"{s.kh} × {s.kw} kernel, stride {s.stride}, padding {s.padding}"
+        )
+        if self.route is None:
+            return f"Im2colExplorer({settings}: the kernel does not fit)"
+        shapes = self.route.layout.shapes
+        n, i, j = self.route.pixel
+        return (
+            f"Im2colExplorer({settings}: Y_col {_dims(shapes['Y_col'])} = W_col "
+            f"{_dims(shapes['W_col'])} X_col {_dims(shapes['X_col'])}; pixel ({n}, {i}, {j}) "
+            f"is column {self.route.column})"
+        )
+
+    @_guarded
+    def update(self, change=None):
+        if self._clamping:  # a pixel clamped below: the update that clamps it draws
+            return
+        self.route = None
+        size, kernel = self.size.value, self.kernel.value
+        self.product = im2col.product(
+            N=self.batch.value,
+            C_in=self.c_in.value,
+            C_out=self.c_out.value,
+            H=size,
+            W=size,
+            kh=kernel,
+            kw=kernel,
+            stride=self.stride.value,
+            padding=self.padding.value,
+        )
+        layout = self.product.layout
+        for control in self.pixel_controls:
+            control.disabled = layout is None
+        if layout is None:
+            self.summary.value = _status(_message(self.product.message))
+            self.image.show(b"", "")
+            return
+        self._clamping = True
+        try:
+            self.n.max, self.i.max, self.j.max = (
+                layout.settings.N - 1,
+                layout.H_out - 1,
+                layout.W_out - 1,
+            )
+        finally:
+            self._clamping = False
+        self.route = im2col.route(layout, self.n.value, self.i.value, self.j.value)
+        shapes = layout.shapes
+        tensors = ", ".join(
+            f"{name} {symbols} {_dims(shapes[name])}"
+            for name, symbols in (
+                ("x", "(N × C_in × H × W)"),
+                ("weight", "(C_out × C_in × kh × kw)"),
+                ("y", "(N × C_out × H_out × W_out)"),
+            )
+        )
+        self.summary.value = _status(
+            f"<p>{html.escape(im2col.SYMBOLS)}:<br><b>{html.escape(layout.equation())}</b></p>"
+        ) + (
+            f"<p>{html.escape(tensors)}; {html.escape(layout.output_size_text())}.</p>"
+            f"<p>{html.escape(self.route.sentence())}</p>"
+        )
+        self.image.show(self.picture.update(self.route).png(), figures.im2col_alt(self.route))
+
+
+def _status(body: str) -> str:
+    """The line a screen reader reads out when it changes: the product's shapes, or why not."""
+    return f'<div role="status" aria-live="polite">{body}</div>'
+
+
+def make_im2col_explorer() -> Im2colExplorer:
+    """The im2col explorer: a convolution's ``Y_col = W_col X_col`` to scale, and where one
+    output pixel's gradient goes back."""
+    return Im2colExplorer()
