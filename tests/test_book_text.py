@@ -34,3 +34,21 @@ def test_self_check_verdicts():
     assert text.self_check([1.0, 2.0 + 1e-9], reference) == "PASS: relative error below 1e-06"
     assert text.self_check([1.0, 2.5], reference) == "FAIL: relative error 1e-01"  # 0.5 / 4.5
     assert text.self_check([[1.0, 2.0]], reference).startswith("wrong shape")
+
+
+def test_source_shows_a_function_s_code_without_its_docstring():
+    def documented(a, b):
+        """Add.
+
+        Two lines of docstring."""
+        # why, kept
+        return a + b
+
+    def bare(a):
+        return a
+
+    shown = text.source(documented)
+    assert shown.splitlines()[0] == "def documented(a, b):"
+    assert "docstring" not in shown and "Add." not in shown
+    assert "# why, kept" in shown and shown.endswith("return a + b")
+    assert text.source(bare) == "def bare(a):\n    return a"

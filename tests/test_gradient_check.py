@@ -66,6 +66,10 @@ def test_a_wrongly_shaped_gradient_fails_with_a_note(problem):
     report = mg.gradient_check(net, x, y, gradients=wrong)
     assert not report.passed and report["W(1)"].rel_error == np.inf
     assert "shape (3, 4), but W(1) has shape (4, 3)" in report["W(1)"].note
+    # The one-line summary says what is wrong, not "relative error inf".
+    assert report.summary().startswith(
+        "FAIL: the claimed gradient of W(1) has shape (3, 4), but W(1) has shape (4, 3)"
+    ), report.summary()
 
 
 def test_each_parameter_is_judged_by_the_tolerance_plus_what_the_check_cannot_see(problem):

@@ -409,6 +409,12 @@ class GradientCheckReport:
             )
         if self.verdict == FAIL:
             worst = max((c for c in self.checks if c.verdict == FAIL), key=lambda c: c.rel_error)
+            if not math.isfinite(worst.rel_error) and worst.note:
+                # Nothing was measured: a claim of the wrong shape, or with NaN or inf in it.
+                said = worst.note
+                if not said.startswith("the claimed"):
+                    said = f"the claimed gradient of {worst.name} has {said}"
+                return f"FAIL: {said} {how}"
             if worst.rel_error <= self.tolerance:
                 # Failed against the tolerance of other differences (a second opinion's).
                 return (

@@ -3,19 +3,24 @@
 Used in: ``format_table`` by backward, bug-zoo, checking-gradients, close-enough,
 cost-of-gradients, intro, layouts, questions and why-transpose; ``format_error`` by
 bug-zoo, checking-gradients, close-enough, minibatches and regularizer; ``self_check`` by
-backward, exercises, layouts, questions, random-costs and why-transpose. Numbers are printed to one
+backward, exercises, layouts, questions, random-costs and why-transpose; ``source`` by
+attention-norms and convolution. Numbers are printed to one
 significant digit, and an error that is rounding noise as the bound it lies below, so that
 stored outputs do not depend on the last bits of rounding, which differ between machines.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
+
 import numpy as np
 
 from matgrad._text import format_bounded, format_table, shape_text
 from matgrad.checks import noise_floor, relative_error
 
-__all__ = ["format_error", "format_table", "self_check", "shape_text"]
+__all__ = ["format_error", "format_table", "self_check", "shape_text", "source"]
 
 
 def format_error(
@@ -53,3 +58,15 @@ def self_check(answer, reference, *, tolerance: float = 1e-6) -> str:
     if error <= tolerance:
         return f"PASS: relative error below {tolerance:.0e}"
     return f"FAIL: relative error {error:.0e}"
+
+
+def source(function) -> str:
+    """The code of ``function`` without its docstring: the library's lines, shown in a
+    chapter beside the derivation they implement."""
+    code = textwrap.dedent(inspect.getsource(function))
+    body = ast.parse(code).body[0].body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        lines = code.splitlines()
+        del lines[body[0].lineno - 1 : body[0].end_lineno]
+        code = "\n".join(lines)
+    return code.rstrip()
