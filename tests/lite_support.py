@@ -81,9 +81,14 @@ def run_all(page, limit_s: float = 300) -> dict:
     whole notebook finished. Past ``limit_s`` Playwright's wait fails, saying so.
     """
     started = time.perf_counter()
+    # The kernel connected and idle, not merely there: the widget manager restores its models
+    # when the kernel's connection opens, and a widget made before that is lost to it ("Error
+    # displaying widget: model not found"; jupyter-widgets/ipywidgets#3231).
     page.wait_for_function(
         "() => { const p = window.jupyterapp.shell.currentWidget;"
-        " return p.sessionContext.session && p.sessionContext.session.kernel; }",
+        " const kernel = p.sessionContext.session && p.sessionContext.session.kernel;"
+        " return kernel && kernel.connectionStatus === 'connected'"
+        " && kernel.status === 'idle'; }",
         timeout=60_000,
     )
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
