@@ -151,6 +151,11 @@ def open_in_jupyterlab(page, name: str):
     tests read from the page is this notebook's."""
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel')")
+    # Closing a notebook leaves its kernel running, and reopening it reconnects to that
+    # kernel, whose widget manager then restores its models while run-all makes new ones
+    # ("Error displaying widget: model not found"); nineteen idle kernels also load the
+    # machine. Each notebook opens with a kernel of its own.
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
     page.evaluate(
         # Not the opened widget: its object graph cannot be serialized back to Python.
         "name => { window.jupyterapp.commands.execute('docmanager:open', {path: name}); }",

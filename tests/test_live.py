@@ -475,8 +475,9 @@ def check_the_gradient_checker(page, panel, screenshots):
     verdict = live.locator(".widget-html", has_text="max relative error").first
     assert verdict.inner_text().startswith("PASS:")
     formula = live.get_by_label("formula", exact=True)  # the drop-down's own label
-    formula.select_option("h_g_transpose")
-    live.locator(".widget-html", has_text=re.compile(r"^FAIL: max relative error")).wait_for()
+    formula.select_option("h_g_transpose")  # h gᵀ: W(k)'s shape transposed, said as such
+    failed = re.compile(r"^FAIL: the claimed gradient of W\(\d\) has shape \(\d, \d\), but")
+    live.locator(".widget-html", has_text=failed).wait_for()
     if screenshots:
         SCREENSHOTS.mkdir(exist_ok=True)
         panel.locator("xpath=..").screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
