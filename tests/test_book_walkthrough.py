@@ -60,3 +60,18 @@ def test_the_inverse_backward_pass_refuses_a_singular_weight():
     x, y = np.ones((2, 1)), np.ones((2, 1))
     with pytest.raises(ValueError, match=r"W\(1\) is singular"):
         walkthrough.backward_with_inverse(net, net.forward(x, y), y)
+
+
+def test_the_pseudo_inverse_backward_pass_fails_on_a_non_square_network():
+    # W(2) is 2 × 4: no inverse, but a pseudo-inverse, which is no more the adjoint.
+    net = mg.MLP([3, 4, 2], seed=0, lam=0.1)
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(3, 1)), rng.normal(size=(2, 1))
+    record = net.forward(x, y)
+    wrong = walkthrough.backward_with_inverse(net, record, y, pseudo=True)
+    g_a2 = net.backward(record, y).trace[1].value
+    g_a1_wrong = wrong.b[1] / net.f(1).derivative(record.a[1])
+    np.testing.assert_allclose(g_a1_wrong, np.linalg.pinv(net.W[2]) @ g_a2, rtol=1e-10)
+    report = mg.gradient_check(net, x, y, gradients=wrong)
+    verdicts = [report[name].verdict for name in ("W(2)", "b(2)", "W(1)", "b(1)")]
+    assert verdicts == [mg.PASS, mg.PASS, mg.FAIL, mg.FAIL], report

@@ -53,8 +53,10 @@ def backward_frames(
     return frames
 
 
-def backward_with_inverse(net, record, y) -> Gradients:
-    """Algorithm 6.4 with line 6 wrong on purpose: ``g ← W(k)⁻¹ g`` instead of ``W(k)ᵀ g``.
+def backward_with_inverse(net, record, y, *, pseudo: bool = False) -> Gradients:
+    """Algorithm 6.4 with line 6 wrong on purpose: ``g ← W(k)⁻¹ g`` instead of ``W(k)ᵀ g``
+    (``pseudo=True``: ``g ← W(k)⁺ g``, the Moore-Penrose pseudo-inverse, which exists for any
+    shape and is no more the adjoint).
 
     The "inverse" backward pass a reader might guess: it answers "which ``h(k-1)`` would give
     ``a(k) = g``", not "how does ``J`` change with ``h(k-1)``", so every layer below the top
@@ -66,7 +68,7 @@ def backward_with_inverse(net, record, y) -> Gradients:
     y = check_net(net).check_target(y, net.check_record(record).m)
     h, a, W, f, Omega = record.h, record.a, net.W, net.f, net.regularizer
     for k in range(1, net.l + 1):
-        if W[k].shape[0] != W[k].shape[1]:
+        if not pseudo and W[k].shape[0] != W[k].shape[1]:
             raise ValueError(
                 f"W({k}) is {shape_text(W[k].shape)}: a non-square matrix has no inverse, "
                 f"so W({k})⁻¹ g cannot replace W({k})ᵀ g; use a network of equal widths"
@@ -77,6 +79,9 @@ def backward_with_inverse(net, record, y) -> Gradients:
         g = g * f(k).derivative(a[k])  # line 3
         b_grad[k] = g.sum(axis=1, keepdims=True)  # line 4
         W_grad[k] = g @ h[k - 1].T + net.lam * Omega.gradient(W[k])  # line 5
+        if pseudo:
+            g = np.linalg.pinv(W[k]) @ g  # line 6, wrong: W(k)⁺ g instead of W(k)ᵀ g
+            continue
         try:
             g = np.linalg.solve(W[k], g)  # line 6, wrong: W(k)⁻¹ g instead of W(k)ᵀ g
         except np.linalg.LinAlgError:
