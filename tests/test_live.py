@@ -551,11 +551,33 @@ def check_an_answer_box(page, panel, screenshots):
     box.locator('[role="status"]', has_text="PASS").wait_for(timeout=30_000)
 
 
+def check_the_im2col_explorer(page, panel, screenshots):
+    """The im2col explorer recomputes the product's shapes from its sliders, and a kernel
+    larger than the padded image says why instead of drawing (then fits again)."""
+    live = page.locator(LIVE_OUTPUT)
+    status = live.locator(".widget-html", has_text="Y_col (C_out").first
+    assert "3 × 18" in status.inner_text(), status.inner_text()  # 2 channels × 3 × 3 rows
+    kernel = live.locator('[role="slider"][aria-label="kernel kh = kw"]')
+    kernel.focus()
+    for _ in range(4):  # 3 → 7, in a 5 × 5 image without padding
+        page.keyboard.press("ArrowRight")
+    live.locator(".widget-html", has_text="Not possible").first.wait_for(timeout=30_000)
+    assert "7 × 7 kernel does not fit" in live.inner_text()
+    for _ in range(5):  # 7 → 2: fits again, 2 channels × 2 × 2 = 8 rows
+        page.keyboard.press("ArrowLeft")
+    live.locator(".widget-html", has_text="3 × 8").first.wait_for(timeout=30_000)
+    assert live.locator(".widget-html", has_text="Not possible").count() == 0
+    if screenshots:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        panel.locator("xpath=..").screenshot(path=str(SCREENSHOTS / "live-im2col-explorer.png"))
+
+
 # What each kind of widget must do once live, besides what every live widget does.
 WIDGET_BEHAVIOUR = {
     "make_gradient_checker": check_the_gradient_checker,
     "make_backward_stepper": check_the_backward_stepper,
     "make_answer_box": check_an_answer_box,
+    "make_im2col_explorer": check_the_im2col_explorer,
 }
 
 
