@@ -267,6 +267,22 @@ def norm_tolerances(x, G, gamma, beta, axis, eps):
     return max(1.0, float(np.max(np.abs(x)) / np.min(sigma))), floors
 
 
+def check_norm_against_autograd(forward, backward, axis, shape, eps, dtype, seed):
+    """A norm's output and gradients against the autograd oracle, normalizing along ``axis``
+    (-1: layer norm, 0: batch norm), with the tolerances of :func:`norm_tolerances`."""
+    rng = np.random.default_rng(seed)
+    x, G = normal(rng, shape, dtype), normal(rng, shape, dtype)
+    gamma, beta = normal(rng, shape[-1:], dtype), normal(rng, shape[-1:], dtype)
+    inputs = {"x": x, "gamma": gamma, "beta": beta}
+    output, expected = oracle(reference_norm, G, inputs, eps=eps, axis=axis)
+    condition, floors = norm_tolerances(x, G, gamma, beta, axis, eps)
+    assert_close(forward(x, gamma, beta, eps), output, dtype, "y", condition, floors["y"])
+    gradients = backward(G, x, gamma, beta, eps)
+    assert gradients.keys() == expected.keys()
+    for name in expected:
+        assert_close(gradients[name], expected[name], dtype, name, condition, floors[name])
+
+
 @EXAMPLES
 @given(
     shape=st.lists(st.integers(1, 4), max_size=2).flatmap(
@@ -277,18 +293,9 @@ def norm_tolerances(x, G, gamma, beta, axis, eps):
     seed=SEEDS,
 )
 def test_layer_norm_matches_autograd(shape, eps, dtype, seed):
-    rng = np.random.default_rng(seed)
-    x, G = normal(rng, shape, dtype), normal(rng, shape, dtype)
-    gamma, beta = normal(rng, shape[-1:], dtype), normal(rng, shape[-1:], dtype)
-    inputs = {"x": x, "gamma": gamma, "beta": beta}
-    output, expected = oracle(reference_norm, G, inputs, eps=eps, axis=-1)
-    condition, floors = norm_tolerances(x, G, gamma, beta, -1, eps)
-    y = layers.layer_norm(x, gamma, beta, eps)
-    assert_close(y, output, dtype, "y", condition, floors["y"])
-    gradients = layers.layer_norm_backward(G, x, gamma, beta, eps)
-    assert gradients.keys() == expected.keys()
-    for name in expected:
-        assert_close(gradients[name], expected[name], dtype, name, condition, floors[name])
+    check_norm_against_autograd(
+        layers.layer_norm, layers.layer_norm_backward, -1, shape, eps, dtype, seed
+    )
 
 
 @EXAMPLES
@@ -299,18 +306,9 @@ def test_layer_norm_matches_autograd(shape, eps, dtype, seed):
     seed=SEEDS,
 )
 def test_batch_norm_matches_autograd(shape, eps, dtype, seed):
-    rng = np.random.default_rng(seed)
-    x, G = normal(rng, shape, dtype), normal(rng, shape, dtype)
-    gamma, beta = normal(rng, shape[-1:], dtype), normal(rng, shape[-1:], dtype)
-    inputs = {"x": x, "gamma": gamma, "beta": beta}
-    output, expected = oracle(reference_norm, G, inputs, eps=eps, axis=0)
-    condition, floors = norm_tolerances(x, G, gamma, beta, 0, eps)
-    y = layers.batch_norm(x, gamma, beta, eps)
-    assert_close(y, output, dtype, "y", condition, floors["y"])
-    gradients = layers.batch_norm_backward(G, x, gamma, beta, eps)
-    assert gradients.keys() == expected.keys()
-    for name in expected:
-        assert_close(gradients[name], expected[name], dtype, name, condition, floors[name])
+    check_norm_against_autograd(
+        layers.batch_norm, layers.batch_norm_backward, 0, shape, eps, dtype, seed
+    )
 
 
 @EXAMPLES
