@@ -42,6 +42,7 @@ from lite_support import (
     record_requests,
     run_all,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, QuietHandler, axe_script, toc_pages
 
 from matgrad.book.checking import CORRECT
@@ -548,7 +549,14 @@ def check_an_answer_box(page, panel, screenshots):
     page.keyboard.type(ANSWERS[question][0])
     box.locator('[role="status"]', has_text="Type your answer").wait_for(timeout=30_000)
     page.keyboard.press("Enter")
-    box.locator('[role="status"]', has_text="PASS").wait_for(timeout=30_000)
+    status = box.locator('[role="status"]')
+    try:
+        status.filter(has_text="PASS").wait_for(timeout=60_000)
+    except PlaywrightTimeoutError:
+        typed = box.locator("input").input_value()
+        raise AssertionError(
+            f"no PASS for {typed!r}; the box says: {status.inner_text()!r}"
+        ) from None
 
 
 def check_the_im2col_explorer(page, panel, screenshots):
