@@ -305,6 +305,19 @@ def first_paints(browser, server, outside) -> list[list[str]]:
     return rows
 
 
+def widget_index(page, label) -> int:
+    """The index of the page's first widget whose snapshot shows ``label`` (a page may open
+    with another widget, such as an answer box)."""
+    index = page.evaluate(
+        "label => [...document.querySelectorAll('.matgrad-snapshot')]"
+        ".findIndex((s) => s.textContent.includes(label))",
+        label,
+    )
+    if index < 0:
+        raise RuntimeError(f"no widget on the page shows {label!r}")
+    return index
+
+
 def pyodide_updates(page, label, kind) -> float:
     live = page.locator(LIVE)
     if kind == "slider":
@@ -345,7 +358,7 @@ def updates(browser, server, outside) -> list[list[str]]:
     for name, (chapter, label, kind) in WIDGETS.items():
         page = context.new_page()
         open_widget_page(page, server, chapter)
-        go_live(page)
+        go_live(page, widget_index(page, label))
         pyodide = pyodide_updates(page, label, kind)
         native = native_update(name)
         rows.append(
