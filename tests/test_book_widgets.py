@@ -18,6 +18,7 @@ import traitlets
 
 from matgrad.book import checking, figures, im2col, widgets
 from matgrad.book.text import shape_text
+from matgrad.mistakes import MISTAKES
 
 
 def test_shape_explorer_follows_its_controls_and_clamps_the_layer():
@@ -52,11 +53,21 @@ def test_backward_stepper_moves_line_by_line():
     assert stepper.position.value == 0
     stepper.previous.click()  # clamped at the first line, no error
     assert stepper.position.value == 0
-    stepper.position.value = stepper.position.max
+    last = len(stepper.frames) - 1
+    stepper.position.value = last
     assert stepper.frame.result == "g = ∇h(0) J"
     for _ in range(3):
         stepper.next.click()
-    assert stepper.position.value == stepper.position.max
+    assert stepper.position.value == last
+
+
+def test_the_stepper_s_slider_names_the_line_the_panel_names():
+    stepper = widgets.make_backward_stepper()
+    for _ in range(len(stepper.frames)):
+        line = re.search(r"Line (\d+)(?: with k = (\d))?", stepper.summary.value)
+        label = stepper.position.label
+        assert label == f"line {line[1]}" + (f", k = {line[2]}" if line[2] else "")
+        stepper.next.click()
 
 
 def test_gradient_checker_turns_pass_into_fail_with_a_wrong_formula():
@@ -502,7 +513,15 @@ MAKERS = [
 # The widget column of a 390 px phone is about 330 px wide: no control may need more.
 PHONE_COLUMN = 330
 FONT_PX = 13  # ipywidgets' --jp-widgets-font-size
-CONTROLS = (w.IntSlider, w.FloatSlider, w.FloatLogSlider, w.Dropdown, w.Text, w.Button)
+CONTROLS = (
+    w.IntSlider,
+    w.FloatSlider,
+    w.FloatLogSlider,
+    w.SelectionSlider,
+    w.Dropdown,
+    w.Text,
+    w.Button,
+)
 
 
 def _descendants(widget):
@@ -782,3 +801,13 @@ def test_the_im2col_explorers_alt_text_follows_its_settings():
     assert "padded by 1 to 7 × 7 (padding hatched)" in alts[1]
     assert "output pixel (n, i, j) = (0, 0, 1)" in alts[2] and "padding cells" in alts[2]
     assert "W_col (3 × 98)" in alts[3] and "the 1 × 1 output y[0]" in alts[3]
+
+
+def test_the_checker_s_formulas_read_as_formulas_not_code_names():
+    checker = widgets.make_gradient_checker()
+    labels = [label for label, _ in checker.mistake.options]
+    assert labels[0] == checking.CORRECT
+    # Each wrong formula is shown as the library describes it; its value stays the name.
+    assert labels[1:] == list(MISTAKES.values())
+    assert [value for _, value in checker.mistake.options[1:]] == list(MISTAKES)
+    assert not any(name in label for name in MISTAKES for label in labels)

@@ -46,6 +46,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, QuietHandler, axe_script, toc_pages
 
 from matgrad.book.checking import CORRECT
+from matgrad.mistakes import MISTAKES
 
 ROOT = Path(__file__).resolve().parent.parent
 LITE = SITE / "lite"
@@ -476,13 +477,14 @@ def check_the_gradient_checker(page, panel, screenshots):
     verdict = live.locator(".widget-html", has_text="max relative error").first
     assert verdict.inner_text().startswith("PASS:")
     formula = live.get_by_label("formula", exact=True)  # the drop-down's own label
-    formula.select_option("h_g_transpose")  # h gᵀ: W(k)'s shape transposed, said as such
+    # h gᵀ, chosen by what the reader reads: W(k)'s shape transposed, said as such
+    formula.select_option(label=MISTAKES["h_g_transpose"])
     failed = re.compile(r"^FAIL: the claimed gradient of W\(\d\) has shape \(\d, \d\), but")
     live.locator(".widget-html", has_text=failed).wait_for()
     if screenshots:
         SCREENSHOTS.mkdir(exist_ok=True)
         panel.locator("xpath=..").screenshot(path=str(SCREENSHOTS / "live-gradient-checker.png"))
-    formula.select_option(CORRECT)
+    formula.select_option(label=CORRECT)
     live.locator(".widget-html", has_text=re.compile(r"^PASS: max relative error")).wait_for()
 
 

@@ -259,9 +259,13 @@ def reader_problems(page, document: str, seen: dict, server: str) -> list[str]:
             re.search(rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', html, re.S)[1]
         )
         models = {model["model_name"] for model in state["state"].values()}
-        if models & {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel"} and not (
-            page.locator(".widget-slider .slider-container").count()
-        ):
+        sliders = {
+            "IntSliderModel",
+            "FloatSliderModel",
+            "FloatLogSliderModel",
+            "SelectionSliderModel",
+        }
+        if models & sliders and not (page.locator(".widget-slider .slider-container").count()):
             problems.append("stored sliders did not render")
     broken = page.evaluate(
         "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"

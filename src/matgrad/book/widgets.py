@@ -236,16 +236,19 @@ class ShapeExplorer(w.VBox):
         )
 
 
+def _frame_label(frame) -> str:
+    """Which line of Algorithm 6.4 a step of the stepper ran, and for which layer."""
+    return f"line {frame.line + 1}" + ("" if frame.k is None else f", k = {frame.k}")
+
+
 class BackwardStepper(w.VBox):
     """Algorithm 6.4 one line at a time on a small network: the line, ``g`` and the results."""
 
     def __init__(self, widths=examples.DEFAULT_WIDTHS, lam: float = 0.1, seed: int = 0):
         self.frames = walkthrough.backward_frames(widths, lam=lam, seed=seed)
-        last = len(self.frames) - 1
-        self.position = w.IntSlider(
-            0,
-            min=0,
-            max=last,
+        # The slider reads as the panel does ("line 5, k = 2"), not as a count of steps.
+        self.position = w.SelectionSlider(
+            options=[(_frame_label(frame), i) for i, frame in enumerate(self.frames)],
             description="line executed",
             style=STYLE,
             layout=control_layout(),
@@ -280,7 +283,7 @@ class BackwardStepper(w.VBox):
         return f"BackwardStepper(line {self.frame.line + 1} of Algorithm 6.4: {self.frame.result})"
 
     def _move(self, by: int):
-        self.position.value = int(np.clip(self.position.value + by, 0, self.position.max))
+        self.position.value = int(np.clip(self.position.value + by, 0, len(self.frames) - 1))
 
     @_guarded
     def update(self, change=None):
@@ -387,8 +390,13 @@ class GradientChecker(w.VBox):
         )
         # A short label: "formula for Algorithm 6.4" left a phone's drop-down too narrow for
         # its longest option (a label never wraps in ipywidgets).
+        # Each option reads as the formula and what is wrong with it; its value is the
+        # mistake's name, the one the bug zoo and the grader use.
         self.mistake = w.Dropdown(
-            options=[checking.CORRECT, *MISTAKES],
+            options=[
+                (checking.CORRECT, checking.CORRECT),
+                *((description, name) for name, description in MISTAKES.items()),
+            ],
             description="formula",
             tooltip="Algorithm 6.4's formula for the gradients, or a tempting wrong one",
             style=CHECKER_LABELS,
