@@ -17,7 +17,7 @@ module              what                                                       n
 ``shared_weights``  a weight used at every step of a recurrent network         numpy
 ``im2col``          a convolution as one product ``Y_col = W_col X_col``: its  numpy
                     shapes, one output pixel's column and gradient's route
-``criteria``        other tools' pass rules (CS231n, MML, torch, jax)          numpy
+``criteria``        other tools' pass rules (CS231n, MML, DLS, torch, jax)     numpy
 ``bridges``         other courses' backprop beside Algorithm 6.4's numbers     numpy
 ``text``            the chapters' plain-text tables and verdicts               numpy
 ``grader``          a typed gradient graded against the cost, its mistake      numpy

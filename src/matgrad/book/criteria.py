@@ -2,7 +2,8 @@
 
 Used in: close-enough (the criteria and their verdicts) and checking-gradients
 (``kink_distance``). The criteria of CS231n's notes, *Mathematics for Machine Learning*
-§5.2, ``torch.autograd.gradcheck`` (slow and fast mode) and ``jax.test_util.check_grads``,
+§5.2, the Deep Learning Specialization's gradient-checking assignment,
+``torch.autograd.gradcheck`` (slow and fast mode) and ``jax.test_util.check_grads``,
 so that the book compares them with :func:`matgrad.gradient_check` without torch or jax.
 """
 
@@ -33,6 +34,21 @@ def mml_relative_error(A, N) -> float:
     A, N = _same_shape(A, N)
     denominator = np.linalg.norm((N + A).ravel())
     numerator = np.linalg.norm((N - A).ravel())
+    if denominator == 0:
+        return 0.0 if numerator == 0 else float("inf")
+    return float(numerator / denominator)
+
+
+def dls_difference(A, N) -> float:
+    """``‖A − N‖₂ / (‖A‖₂ + ‖N‖₂)`` over two arrays of one shape, each taken whole.
+
+    ``A`` is claimed (``grad``), ``N`` numerical (``gradapprox``): the ``difference`` of Ng's
+    *Deep Learning Specialization*, course 2, gradient-checking assignment, where below
+    2e-7 is correct. ``0`` when both are zero (``inf`` if only the sum of norms underflows).
+    """
+    A, N = _same_shape(A, N)
+    denominator = np.linalg.norm(A.ravel()) + np.linalg.norm(N.ravel())
+    numerator = np.linalg.norm((A - N).ravel())
     if denominator == 0:
         return 0.0 if numerator == 0 else float("inf")
     return float(numerator / denominator)
@@ -148,7 +164,7 @@ def projection_pass_rate(
     return passes / trials
 
 
-CRITERIA = ("CS231n", "MML §5.2", "torch gradcheck", "jax check_grads", "matgrad")
+CRITERIA = ("CS231n", "MML §5.2", "DLS", "torch gradcheck", "jax check_grads", "matgrad")
 """The criteria :func:`criteria_verdicts` applies, in its order."""
 
 
@@ -159,6 +175,8 @@ def criteria_verdicts(net, x, y, *, gradients=None) -> dict[str, bool]:
       for a smooth network (the notes accept up to 1e-4 only with kinks such as ReLU);
     * ``MML §5.2``: the forward difference quotient with ``h = 1e-4`` and
       ``‖N − A‖ / ‖N + A‖ < 1e-6``;
+    * ``DLS`` (Ng's *Deep Learning Specialization*, course 2, gradient checking): central
+      differences with ``h = 1e-7`` and :func:`dls_difference` ``< 2e-7``;
     * ``torch gradcheck``: :func:`torch_gradcheck`; ``jax check_grads``: :func:`jax_check_grads`;
     * ``matgrad``: :func:`matgrad.gradient_check` with its defaults.
 
@@ -172,10 +190,12 @@ def criteria_verdicts(net, x, y, *, gradients=None) -> dict[str, bool]:
         return dict.fromkeys(CRITERIA, False)
     claimed, central = _claimed_and_numerical(net, x, y, gradients, "central", 1e-5)
     _, forward = _claimed_and_numerical(net, x, y, gradients, "forward", 1e-4)
+    _, dls_central = _claimed_and_numerical(net, x, y, gradients, "central", 1e-7)
     cs231n_limit = 1e-7 if net.analytic else 1e-4
     return {
         "CS231n": float(np.max(cs231n_relative_error(claimed, central))) < cs231n_limit,
         "MML §5.2": mml_relative_error(claimed, forward) < 1e-6,
+        "DLS": dls_difference(claimed, dls_central) < 2e-7,
         "torch gradcheck": torch_gradcheck(net, x, y, gradients=gradients),
         "jax check_grads": jax_check_grads(net, x, y, gradients=gradients),
         "matgrad": gradient_check(net, x, y, gradients=gradients).passed,
