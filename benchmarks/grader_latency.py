@@ -43,7 +43,7 @@ ANSWERS = {  # question: (correct, wrong, invalid)
     "batch-weight": ("(1/m) G Hᵀ + λ W", "G @ H.T + lam * W", "9**9**9"),
     "row-weight": ("G.T @ X", "X.T @ G", "open('x')"),
     "row-input": ("G @ W", "G @ W.T", "G[0]"),
-    "softmax-ce": ("p - y", "y - p", "f'{p}'"),
+    "softmax-ce": ("ŷ - y", "y - ŷ", "f'{yhat}'"),
     "linear-weight": ("Gᵀ X", "G.T @ X / m", "W.grad"),
     "attention-v": ("Pᵀ G", "P @ G", "P[0]"),
     "attention-p": ("G Vᵀ", "P * (G @ V.T)", "g Vᵀ"),

@@ -239,7 +239,7 @@ ANSWERS = {
     "batch-weight": ("(1/m) G Hᵀ + λ W", "G Hᵀ + λ W", "sum_for_mean"),
     "row-weight": ("Gᵀ X", "Xᵀ G", "h_g_transpose"),
     "row-input": ("G W", "G Wᵀ", "column_rule"),
-    "softmax-ce": ("p - y", "y - p", "sign"),
+    "softmax-ce": ("ŷ - y", "y - ŷ", "sign"),
     "linear-weight": ("Gᵀ X", "Xᵀ G", "h_g_transpose"),
     "attention-v": ("Pᵀ G", "P G", "product_sides"),
     "attention-p": ("G Vᵀ", "P ⊙ (G Vᵀ)", "through_softmax"),

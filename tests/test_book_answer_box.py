@@ -22,7 +22,7 @@ RIGHT = {
     "batch-weight": "G @ H.T / m + lam * W",
     "row-weight": "Gᵀ X",
     "row-input": "G W",
-    "softmax-ce": "p - y",
+    "softmax-ce": "ŷ - y",
     "linear-weight": "Gᵀ X",
     "attention-v": "Pᵀ G",
     "attention-p": "G Vᵀ",

@@ -46,12 +46,26 @@ def test_compare_says_yes_only_for_the_same_numbers_and_shape():
         ],
         "theirs",
     )
-    lines = table.splitlines()
+    assert table.summary == (
+        "theirs and Algorithm 6.4: 2 of 4 the same numbers; not wrong (differ by up to "
+        "1.0e-06), transposed (shapes differ)"
+    )
+    lines = table.table.splitlines()
     assert lines[0].split() == ["theirs", "shape", "Algorithm", "6.4", "shape", "same", "numbers"]
     assert lines[2].endswith("yes") and "2×3" in lines[2]
     assert "NO: differ by up to 1.0e-06" in lines[3]
     assert lines[4].endswith("NO: shapes differ") and "3×2" in lines[4]
     assert lines[5].endswith("yes") and "scalar" in lines[5]
+
+
+def test_a_comparison_shows_its_summary_and_folds_its_table():
+    A = RNG.normal(size=(2, 3))
+    found = bridges.compare([("dW", A, "g hᵀ", A), ("db <b>", A, "g", A)], "Ng")
+    assert found.summary == "Ng and Algorithm 6.4: 2 of 2 the same numbers, same shapes"
+    assert str(found) == f"{found.summary}\n{found.table}"
+    page = found._repr_html_()
+    assert page.startswith("<details><summary>Ng and Algorithm 6.4: 2 of 2")
+    assert "<pre>" in page and "db &lt;b&gt;" in page  # the table, its text escaped
 
 
 def test_differences_passes_a_right_gradient_and_fails_a_wrong_one():

@@ -177,7 +177,7 @@ def display_labels(markdown: str) -> list[str | None]:
 def heading_slugs(path: Path) -> set[str]:
     from myst_parser.mdit_to_docutils.base import default_slugify
 
-    headings = re.findall(r"^#{1,2} (.+)$", "\n".join(markdown_of(path)), re.M)
+    headings = re.findall(r"^#{1,3} (.+)$", "\n".join(markdown_of(path)), re.M)
     # Not a heading with maths: the site makes its anchor from the typeset text, another
     # slug than the source's, so a link to it breaks the -W build (link the chapter instead).
     return {default_slugify(heading) for heading in headings if "$" not in heading}

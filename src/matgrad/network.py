@@ -399,6 +399,10 @@ class ForwardRecord:
 
     Every ``h[k]`` and ``a[k]`` has shape ``(n_k, m)``; ``loss`` is ``L(ŷ, y)`` and
     ``penalty`` is ``Ω(θ)`` (left at 0 when ``λ = 0``), so ``J = loss + λ penalty``.
+    ``yhat`` is the network's output ``h[l]``, Algorithm 6.3's ŷ. With the
+    ``softmax_cross_entropy`` loss it holds the logits ``z = a(l)`` (the output unit is the
+    identity and the loss applies the softmax), and the probabilities the book calls ŷ
+    are ``softmax(yhat)``.
     """
 
     h: dict[int, np.ndarray]

@@ -7,7 +7,9 @@ comparison, so that every check there is one short table.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,14 +37,39 @@ def running_g(gradients: Gradients, line: int, k: int) -> np.ndarray:
     raise ValueError(f"the trace has no line {line} at layer k = {k!r}")
 
 
-def compare(rows: Sequence[tuple[str, object, str, object]], source: str) -> str:
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare` found: a one-line ``summary`` and the whole ``table``.
+
+    In a notebook the summary shows and the table folds under it (a ``<details>`` box), so
+    that a page of comparisons reads as a list of findings; printed, both show.
+    """
+
+    summary: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.summary}\n{self.table}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<details><summary>{html.escape(self.summary)}</summary>"
+            f"<pre>{html.escape(self.table)}</pre></details>"
+        )
+
+
+def compare(rows: Sequence[tuple[str, object, str, object]], source: str) -> Comparison:
     """A table: each of ``source``'s quantities beside Algorithm 6.4's, and whether they agree.
 
     ``rows`` holds ``(their name, their array, the book's name, the book's array)``. The
     last column says ``yes`` when the shapes match and the numbers agree to rounding
-    (:data:`SAME`), otherwise ``NO`` and why (the shapes, or the largest difference).
+    (:data:`SAME`), otherwise ``NO`` and why (the shapes, or the largest difference). The
+    summary counts the rows that agree and names those that do not.
     """
-    table = []
+    table, differ = [], []
     for their_name, theirs, book_name, book in rows:
         theirs, book = np.asarray(theirs, dtype=float), np.asarray(book, dtype=float)
         if theirs.shape != book.shape:
@@ -51,8 +78,14 @@ def compare(rows: Sequence[tuple[str, object, str, object]], source: str) -> str
             verdict = "yes"
         else:
             verdict = f"NO: differ by up to {np.max(np.abs(theirs - book)):.1e}"
+        if verdict != "yes":
+            differ.append(f"{their_name} ({verdict[4:]})")
         table.append([their_name, _shape(theirs), book_name, _shape(book), verdict])
-    return format_table([source, "shape", "Algorithm 6.4", "shape", "same numbers"], table)
+    same = len(table) - len(differ)
+    summary = f"{source} and Algorithm 6.4: {same} of {len(table)} the same numbers"
+    summary += f"; not {', '.join(differ)}" if differ else ", same shapes"
+    header = [source, "shape", "Algorithm 6.4", "shape", "same numbers"]
+    return Comparison(summary, format_table(header, table))
 
 
 def _shape(array: np.ndarray) -> str:

@@ -139,8 +139,8 @@ MISTAKES_CATALOGUE: dict[str, tuple[str, str]] = {
         "Y = X Wᵀ the transposes sit on other factors.",
         "minibatches.html#the-row-convention-y-x-w-top-b",
     ),
-    "gradient_in_p": (
-        "−y ⊘ p is the gradient with respect to p; z reaches J through p = softmax(z), and "
+    "gradient_in_yhat": (
+        "−y ⊘ ŷ is the gradient with respect to ŷ; z reaches J through ŷ = softmax(z), and "
         "the chain rule through the softmax simplifies it a great deal.",
         "backward.html#line-1-the-gradient-on-the-output",
     ),

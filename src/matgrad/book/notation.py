@@ -18,7 +18,7 @@ typed                                  read as
 ``A ⊙ B``, ``A ∘ B``                    ``A * B`` (entrywise)
 ``A⁻¹``, ``A^-1``, ``A^(-1)``           ``np.linalg.inv(A)``
 ``A²``, ``A^2``                         ``A ** 2``
-``λ``, ``½``, ``−``                     ``lam``, ``(1/2)``, ``-``
+``λ``, ``ŷ``, ``½``, ``−``              ``lam``, ``yhat``, ``(1/2)``, ``-``
 ``h(k-1)``, ``h^(k-1)``, ``h_{k-1}``    the name the question lists (``h``)
 =====================================  =========================================
 
@@ -40,9 +40,18 @@ MAX_PARENTHESES = 12
 """How deeply brackets may nest."""
 
 PRODUCT = "<product>"  # juxtaposition, · or ×: @ or *, decided once both sides are known
-SYMBOLS = "ᵀ⊤⊙∘·×λ½−′’⁻¹²"
+SYMBOLS = "ᵀ⊤⊙∘·×λŷ½−′’⁻¹²"
 """The non-ASCII characters of the notation; any other non-ASCII character is refused."""
-_REPLACE = {"−": "-", "λ": " lam ", "½": " (1/2) ", "⊤": "ᵀ", "∘": "⊙", "′": "'", "’": "'"}
+_REPLACE = {
+    "−": "-",
+    "λ": " lam ",
+    "ŷ": " yhat ",
+    "½": " (1/2) ",
+    "⊤": "ᵀ",
+    "∘": "⊙",
+    "′": "'",
+    "’": "'",
+}
 _POSTFIX = [  # LaTeX-like superscripts, read before the tokens
     (re.compile(r"\^\s*(?:\{\s*(?:T|ᵀ)\s*\}|T|ᵀ)(?![A-Za-z0-9_])"), "ᵀ"),
     (re.compile(r"\^\s*(?:\{\s*-\s*1\s*\}|\(\s*-\s*1\s*\)|-\s*1(?![0-9.]))"), "⁻¹"),

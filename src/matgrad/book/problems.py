@@ -202,10 +202,10 @@ def _softmax_problem(seed: int, square: bool) -> Problem:
     n = 4 if seed == 0 or square else int(rng.integers(3, 9))
     z, y = rng.normal(size=(n, 1)), one_hot(n, 1, rng)
     loss = LOSSES["softmax_cross_entropy"]
-    p = softmax(z)
-    values = {"z": z, "p": p, "y": y, "softmax": softmax}
+    yhat = softmax(z)
+    values = {"z": z, "yhat": yhat, "y": y, "softmax": softmax}
     cost = lambda d: loss.value(d["z"], y)[0]  # noqa: E731
-    return Problem(values, "z", z, cost, p - y, _sizes(n=n), float(loss.value(z, y)[0]))
+    return Problem(values, "z", z, cost, yhat - y, _sizes(n=n), float(loss.value(z, y)[0]))
 
 
 # The layers' questions: problem 0's sizes, the ones shape messages name, all distinct.
@@ -318,7 +318,7 @@ EMBEDDING = (
 )
 SOFTMAX = (
     _symbol("z", "z", "the logits (n × 1)"),
-    _symbol("p", "p", "softmax(z), the probabilities (n × 1)"),
+    _symbol("yhat", "ŷ", "softmax(z), the probabilities (n × 1)", "y_hat", "p", "probs"),
     _symbol("y", "y", "the one-hot target (n × 1)"),
     _symbol("softmax", "softmax", "the softmax of a column", function=True),
 )
@@ -405,9 +405,9 @@ ROW_INPUT_MISTAKES = (
     ("sign", "−G W", lambda v: -(v["G"] @ v["W"])),
 )
 SOFTMAX_MISTAKES = (
-    ("sign", "y − p", lambda v: v["y"] - v["p"]),
-    ("gradient_in_p", "−y ⊘ p", lambda v: -v["y"] / v["p"]),
-    ("h_g_transpose", "(p − y)ᵀ", lambda v: (v["p"] - v["y"]).T),
+    ("sign", "y − ŷ", lambda v: v["y"] - v["yhat"]),
+    ("gradient_in_yhat", "−y ⊘ ŷ", lambda v: -v["y"] / v["yhat"]),
+    ("h_g_transpose", "(ŷ − y)ᵀ", lambda v: (v["yhat"] - v["y"]).T),
 )
 LINEAR_MISTAKES = (
     ("h_g_transpose", "Xᵀ G", lambda v: v["X"].T @ v["G"]),
@@ -542,8 +542,8 @@ QUESTIONS: dict[str, Question] = {
         ),
         Question(
             "softmax-ce",
-            "Softmax with cross-entropy for one example: p = softmax(z), "
-            "J = −Σ_j y_j log p_j with a one-hot y. Type ∇z J.",
+            "Softmax with cross-entropy for one example: the probabilities ŷ = softmax(z) of "
+            "the logits z, J = −Σ_j y_j log ŷ_j with a one-hot y. Type ∇z J.",
             SOFTMAX,
             "z",
             "n × 1",
