@@ -92,6 +92,8 @@ def test_theme_controls_are_named_by_their_visible_text():
         )
         for summary in re.findall(r"<summary[^>]*>.*?</summary>", html, re.S):
             assert summary.startswith("<summary>"), (document, summary[:80])
+            if " and Algorithm 6.4: " in summary:
+                continue  # bridges.compare's own line, its table folded under it
             assert re.search(r'class="collapsed admonition-title">Show code cell', summary)
 
 
