@@ -400,9 +400,11 @@ def main() -> int:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
+        # First paint before the starts: after them, in the same browser, a throttled page
+        # sometimes never reported its first paint (seen twice; a fresh browser always did).
+        paints = first_paints(browser, server, outside)
         startup = widget_starts(browser, server, outside)
         throttled = throttled_start(browser, outside) if slow else None
-        paints = first_paints(browser, server, outside)
         update_rows = updates(browser, server, outside)
         browser.close()
     httpd.shutdown()
