@@ -18,6 +18,9 @@ For each page of _toc.yml at 390×844, 768×1024 and 1280×800, in Debian's Chro
   icons draw their glyphs, widget panels keep AA contrast in both modes; at phone size:
   the algorithms' long lines wrap under their text.
 
+Besides: the keyboard reaches everything a reader can act on and no formula that does not
+scroll, and a skip link takes it to a page's first widget.
+
 One load of a page at a size serves all of its checks, and every check runs even when an
 earlier one found a problem: the failure lists them all. Loads wait for conditions (maths
 typeset, widgets rendered, fonts and images loaded, no request in flight), never for network
@@ -573,6 +576,10 @@ def test_the_keyboard_reaches_everything_a_reader_can_act_on(document, server, b
     try:
         page.goto(f"{server}/{document}.html", wait_until="networkidle")
         wait_until_rendered(page, document)
+        # A formula is read, not acted on: MathJax's menu made each a tab stop (hundreds on a
+        # page); only a display formula that scrolls sideways keeps one, to scroll it.
+        stops = page.evaluate(FORMULA_STOPS_JS)
+        assert stops == [], f"formulas in the tab order: {len(stops)}, such as {stops[:3]}"
         wanted = set(page.evaluate(FOCUSABLE_JS))
         assert wanted, "nothing to act on?"
         reached = set()
@@ -591,6 +598,57 @@ def test_the_keyboard_reaches_everything_a_reader_can_act_on(document, server, b
             sorted(wanted - reached),
         )
         assert missing == [], f"the keyboard never reaches: {missing}"
+    finally:
+        context.close()
+
+
+# A formula that is a tab stop although it does not scroll sideways.
+IDLE_FORMULA_JS = """
+  const idle = (m) => m.matches('mjx-container')
+    && !(m.matches('[display="true"]') && m.scrollWidth > m.clientWidth);
+"""
+FORMULA_STOPS_JS = f"""() => {{ {IDLE_FORMULA_JS}
+  return [...document.querySelectorAll('mjx-container')]
+    .filter(m => m.tabIndex >= 0 && idle(m)).map(m => m.textContent.slice(0, 30));
+}}"""
+FOCUSED_JS = f"""() => {{ {IDLE_FORMULA_JS}
+  const el = document.activeElement, box = el.getBoundingClientRect();
+  return {{text: el.innerText || '', live: el.matches('.matgrad-go-live'),
+    first: el === document.querySelector('.matgrad-go-live'), formula: idle(el),
+    inView: box.top >= 0 && box.bottom <= innerHeight}};
+}}"""
+
+
+@pytest.mark.parametrize("document", ["book/questions", "book/why-transpose"])
+def test_a_keyboard_reader_reaches_the_first_widget_from_the_top_of_the_page(
+    document, server, browser
+):
+    """Tab from the top of the page meets no formula on the way to the first widget, and the
+    page's second tab stop, a skip link, takes the keyboard straight to its button."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        formulas, presses = [], 0
+        while not page.evaluate(FOCUSED_JS)["live"] and presses < 1000:
+            page.keyboard.press("Tab")
+            presses += 1
+            focused = page.evaluate(FOCUSED_JS)
+            formulas += [focused["text"][:30]] * focused["formula"]
+        assert focused["first"], f"no widget's button after {presses} presses"
+        assert formulas == [], f"{len(formulas)} formulas on the way, such as {formulas[:3]}"
+        # The skip link: Tab (the theme's "Skip to main content"), Tab, Enter.
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert re.fullmatch(
+            r"Skip to the (widget|first of \d+ widgets)", page.evaluate(FOCUSED_JS)["text"]
+        ), page.evaluate(FOCUSED_JS)
+        page.keyboard.press("Enter")
+        focused = page.evaluate(FOCUSED_JS)
+        assert focused["first"] and focused["inView"], focused
     finally:
         context.close()
 

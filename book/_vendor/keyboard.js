@@ -31,4 +31,27 @@ document.addEventListener("DOMContentLoaded", function () {
     window.addEventListener("resize", stop);
     if (image) image.addEventListener("load", stop);
   });
+  // Formulas are not tab stops (_config.yml's mathjax3_config), but a display formula wider
+  // than the column scrolls in its own box: like a wide code block, it keeps a tab stop so
+  // that the keyboard can scroll it. Only the stops given here are taken back, so a reader
+  // who puts formulas in the tab order from MathJax's menu keeps them all.
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    var formulaStops = function () {
+      document.querySelectorAll('mjx-container[display="true"]').forEach(function (math) {
+        if (math.scrollWidth > math.clientWidth) {
+          if (math.tabIndex < 0) {
+            math.tabIndex = 0;
+            math.dataset.matgradScrollStop = "";
+          }
+        } else if ("matgradScrollStop" in math.dataset) {
+          math.removeAttribute("tabindex");
+          delete math.dataset.matgradScrollStop;
+        }
+      });
+    };
+    MathJax.startup.promise.then(function () {
+      formulaStops();
+      window.addEventListener("resize", formulaStops);
+    });
+  }
 });

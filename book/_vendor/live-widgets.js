@@ -540,6 +540,30 @@
       });
   }
   var panels = document.querySelectorAll(".matgrad-live-widget");
+
+  // A keyboard reader's way in: beside the theme's "Skip to main content" (the first tab
+  // stop of every page), a skip link to the first widget's button, which otherwise lies
+  // behind every link, code block and copy button above it (about 90 presses on the questions
+  // page). A link, so that it also names where it goes; the press focuses the button itself.
+  var skips = document.getElementById("pst-skip-link");
+  if (skips && panels.length) {
+    panels[0].id = panels[0].id || "matgrad-first-widget";
+    var skip = document.createElement("a");
+    skip.href = "#" + panels[0].id;
+    skip.textContent =
+      panels.length > 1
+        ? "Skip to the first of " + panels.length + " widgets"
+        : "Skip to the widget";
+    skip.addEventListener("click", function (event) {
+      var button = panels[0].querySelector(".matgrad-go-live");
+      if (!button || !button.getClientRects().length) return; // live: the link's own jump
+      event.preventDefault();
+      button.focus(); // which brings it into view
+    });
+    skips.appendChild(document.createTextNode(" "));
+    skips.appendChild(skip);
+  }
+
   if (panels.length && hasWebAssembly() && window.IntersectionObserver) {
     var seen = new IntersectionObserver(function (entries) {
       if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
