@@ -7,6 +7,8 @@ For each page of _toc.yml at 390×844, 768×1024 and 1280×800, in Debian's Chro
   edge that hides more) and that a keyboard can reach;
 - every widget control is on screen and usable: a slider's track at least 120 px, buttons,
   drop-downs and labels showing their whole text;
+- no number is broken across lines ("< 1e-" above "09"); a table an output prints or a
+  widget writes keeps each cell on one line, apart from the next;
 - every image says what it shows (alt text, not a file name);
 - axe-core (npm, pinned; see site_support.axe_script) finds no serious or critical violation,
   in the theme's light mode and again in its dark mode (the reader's system setting);
@@ -20,7 +22,8 @@ For each page of _toc.yml at 390×844, 768×1024 and 1280×800, in Debian's Chro
 
 Besides: the keyboard reaches everything a reader can act on and no formula that does not
 scroll, and a skip link takes it to a page's first widget; a snapshot taller than the window
-says it is one all the way down, and a click on it finds the button that makes it live.
+says it is one all the way down, and a click on it finds the button that makes it live; the
+gradient checker's longest verdict reads row by row on a phone.
 
 One load of a page at a size serves all of its checks, and every check runs even when an
 earlier one found a problem: the failure lists them all. Loads wait for conditions (maths
@@ -156,11 +159,57 @@ LAYOUT_JS = """
   }
   const images = [...column.querySelectorAll('img')].map(img => ({
     src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim()}));
+  // The lines a text node's characters from `start` to `end` are drawn on.
+  const lines = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return [...range.getClientRects()].filter(r => r.width > 0);
+  };
+  const texts = function* (root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const parent = walker.currentNode.parentElement;
+      if (walker.currentNode.textContent.trim() && parent.checkVisibility()
+          && !parent.closest('pre, script, style, mjx-container')) yield walker.currentNode;
+    }
+  };
+  // A number a narrow column would break ("< 1e-" above "09"), drawn on two lines.
+  const number = new RegExp(/[<>≤≥≈]=?\\s[-−]?\\d+(?:\\.\\d+)?(?:e[-+]\\d+)?/.source
+    + '|' + /(?<![\\w.])[-−]?\\d+(?:\\.\\d+)?e[-+]\\d+/.source, 'g');
+  const brokenNumbers = [];
+  for (const node of texts(column)) {
+    for (const match of node.textContent.matchAll(number)) {
+      const rects = lines(node, match.index, match.index + match[0].length);
+      if (new Set(rects.map(r => Math.round(r.top))).size > 1) brokenNumbers.push(match[0]);
+    }
+  }
+  // A table an output prints or a widget writes: each cell on one line, its text at least
+  // half an em from the next cell's ("< 1e-091e-07" ran together on a phone).
+  const crowdedCells = [];
+  for (const table of column.querySelectorAll('.cell_output table')) {
+    if (!table.checkVisibility()) continue;
+    for (const row of table.rows) {
+      let before = null;
+      for (const cell of row.cells) {
+        const rects = [...texts(cell)].flatMap(node => lines(node, 0, node.length));
+        if (!rects.length) continue;
+        const text = cell.innerText.trim().slice(0, 30);
+        if (new Set(rects.map(r => Math.round(r.top))).size > 1)
+          crowdedCells.push(`"${text}" wraps`);
+        const left = Math.min(...rects.map(r => r.left));
+        const gap = 0.5 * parseFloat(getComputedStyle(cell).fontSize);
+        if (before && left - before.right < gap)
+          crowdedCells.push(`"${before.text}" runs into "${text}"`);
+        before = {text, right: Math.max(...rects.map(r => r.right))};
+      }
+    }
+  }
   const pageScroll = document.documentElement.scrollWidth - width;
   quiet.remove();
   return {
     pageScroll,
-    clipped, noCue, controls: controls.length, tooSmall, images,
+    clipped, noCue, controls: controls.length, tooSmall, images, brokenNumbers, crowdedCells,
   };
 }
 """.replace("%(track)d", str(MIN_SLIDER_TRACK))
@@ -357,6 +406,8 @@ def test_page_on_every_screen_in_both_modes(
             *[f"scroll box without a cue or tab stop: {what}" for what in layout["noCue"]],
             *[f"widget control: {what}" for what in layout["tooSmall"]],
             *alt_text_problems(layout["images"]),
+            *[f"a number broken across lines: {what}" for what in layout["brokenNumbers"]],
+            *[f"a table's cell: {what}" for what in layout["crowdedCells"]],
         ]
         if size == "desktop":
             problems["desktop"] = desktop_problems(page, server, checked_links)
@@ -668,6 +719,48 @@ SNAPSHOT_IN_VIEW_JS = """() => {
       && mark.top >= header - 1 && mark.bottom <= innerHeight && mark.height > 0),
     text: badge ? badge.innerText : ''};
 }"""
+
+
+# The gradient checker's text, in place of what its snapshot shows: the verdict paragraph's
+# height in lines, once the page has caught up (keyboard.js's tab stops follow in a frame).
+SHOW_IN_CHECKER_JS = """html => new Promise(done => {
+  const text = [...document.querySelectorAll('.matgrad-snapshot .widget-html-content')]
+    .find(el => el.innerText.includes('max relative error'));
+  text.innerHTML = html;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const verdict = text.querySelector('p');
+    done(verdict.getBoundingClientRect().height / parseFloat(getComputedStyle(verdict).lineHeight));
+  }));
+})"""
+
+
+def test_a_failing_gradient_check_reads_row_by_row_on_a_phone(server, browser):
+    """What the live gradient checker says of the formula h gᵀ (each W's shape transposed), the
+    longest of its verdicts, shown at 390 px in its snapshot's place: each row of its table on
+    one line (it wrapped two words to a 28 px line, 500 px in all), the table scrolling in
+    its own box, no number broken."""
+    from matgrad.book import widgets
+
+    checker = widgets.make_gradient_checker()
+    checker.mistake.value = "h_g_transpose"
+    assert checker.verdict == "FAIL" and "(shape (3, 4), but" in checker.summary.value
+    document = "book/questions"
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        lines = page.evaluate(SHOW_IN_CHECKER_JS, checker.summary.value)
+        layout = page.evaluate(LAYOUT_JS)
+        problems = {
+            key: layout[key]
+            for key in ("clipped", "noCue", "brokenNumbers", "crowdedCells")
+            if layout[key]
+        }
+        assert problems == {}, problems
+        assert lines <= 4, f"the verdict takes {lines:.0f} lines"
+    finally:
+        context.close()
 
 
 # A phone, and a laptop's window below its browser's bars: both shorter than the snapshot.
