@@ -9,7 +9,8 @@ For each page of _toc.yml at 390×844, 768×1024 and 1280×800, in Debian's Chro
   drop-downs and labels showing their whole text;
 - no number is broken across lines ("< 1e-" above "09"); a table an output prints or a
   widget writes keeps each cell on one line, apart from the next;
-- every image says what it shows (alt text, not a file name);
+- every image says what it shows (alt text, not a file name); at phone size, the values a
+  heat map writes in its cells are at least 10 px;
 - axe-core (npm, pinned; see site_support.axe_script) finds no serious or critical violation,
   in the theme's light mode and again in its dark mode (the reader's system setting);
 - the page's compressed transfer stays under its budget (measured once, at desktop size);
@@ -37,6 +38,9 @@ into tables; with ``pytest --screenshots`` screenshots of every page, size and m
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 import json
 import re
 import urllib.error
@@ -44,11 +48,14 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
+import numpy as np
+import PIL.Image
 import pytest
 from playwright.sync_api import expect
 from site_support import (
     ICONS,
     SCREENSHOTS,
+    SITE,
     WIDGET_STATE,
     WIDGET_VIEW,
     axe_script,
@@ -158,7 +165,8 @@ LAYOUT_JS = """
     }
   }
   const images = [...column.querySelectorAll('img')].map(img => ({
-    src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim()}));
+    src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim(),
+    url: img.currentSrc, natural: img.naturalWidth, shown: img.getBoundingClientRect().width}));
   // The lines a text node's characters from `start` to `end` are drawn on.
   const lines = (node, start, end) => {
     const range = document.createRange();
@@ -413,6 +421,8 @@ def test_page_on_every_screen_in_both_modes(
             problems["desktop"] = desktop_problems(page, server, checked_links)
         if size == "phone" and name in ALGORITHM_PAGES:
             problems["algorithm lines"] = algorithm_line_problems(page)
+        if size == "phone":
+            problems["heat-map values"] = heat_map_label_problems(layout["images"])
         axe = {}
         for mode in ("light", "dark"):
             if mode == "dark":
@@ -494,6 +504,57 @@ def algorithm_line_problems(page) -> list:
         or line["clipped"]
         or not all(x >= line["indent"] for x in line["continued"])
     ]
+
+
+# Heat maps that write their values in their cells (matgrad.book.figures), known by their alt
+# text: on a phone those values must stay readable, at least MIN_HEAT_MAP_VALUE_PX (the font
+# size as the page shows the picture). They were 4 px: an 8 in figure, scaled to the column.
+MIN_HEAT_MAP_VALUE_PX = 10
+
+
+@functools.cache
+def heat_map_values() -> dict[str, tuple[float, float]]:
+    """For each heat map with values, by the start of its alt text: the values' font size in
+    points and the dpi the figure is drawn at (as the figure code makes them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matgrad.book import figures
+
+    outer = figures.plot_outer_product(np.ones(3), np.ones(4))
+    vector = figures.VectorFigure().update(np.ones((2, 1)), "g")
+    found = {
+        "Three heat maps with their values written in the cells": (
+            min(text.get_fontsize() for ax in outer.axes for text in ax.texts),
+            outer.dpi,
+        ),
+        "Heat map of ": (min(text.get_fontsize() for text in vector.ax.texts), vector.figure.dpi),
+    }
+    figures.pyplot().close(outer)
+    return found
+
+
+def png_dpi(url: str) -> float | None:
+    """The dpi a PNG of the site (a file or a data URI) records, if it records one."""
+    if url.startswith("data:"):
+        data = base64.b64decode(url.partition(",")[2])
+    else:
+        data = (SITE / urlparse(url).path.lstrip("/")).read_bytes()
+    dpi = PIL.Image.open(io.BytesIO(data)).info.get("dpi")
+    return dpi[0] if dpi else None
+
+
+def heat_map_label_problems(images: list[dict]) -> list[str]:
+    problems = []
+    for image in images:
+        for start, (points, dpi) in heat_map_values().items():
+            if not image["alt"].startswith(start) or not image["natural"]:
+                continue
+            dpi = png_dpi(image["url"]) or dpi
+            shown = points / 72 * dpi * image["shown"] / image["natural"]
+            if shown < MIN_HEAT_MAP_VALUE_PX:
+                problems.append(f"{image['alt'][:40]}…: values {shown:.1f} px")
+    return problems
 
 
 # Icons a reader meets in the header bar, the sidebars and the page footer at 1280 px, on a
