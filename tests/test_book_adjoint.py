@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_book_widgets import PHONE_COLUMN, _all_parts, _px, _text_px
+from test_book_widgets import PHONE_COLUMN, _all_parts, _px, _shown, _text_px
 
 import matgrad as mg
 from matgrad.book import adjoint, widgets
@@ -123,7 +123,8 @@ def test_the_probe_follows_its_controls():
     assert [row.label for row in probe.rows] == ["E_11"] and probe.agrees is True
     probe.j.value = 2
     assert probe.agrees is False
-    assert "rebuild a 3 × 3 matrix that differs from g hᵀ by &lt; 1e-07" in probe.summary.value
+    shown = _shown(probe.summary.value)
+    assert "rebuild a 3 × 3 matrix that differs from g hᵀ by < 1e-07" in shown
     probe.shape.value = "3 × 4"
     probe.candidate.value = "g hᵀ"
     assert probe.agrees is True and probe.j.max == 3

@@ -569,3 +569,53 @@ def test_the_im2col_alt_text_says_what_is_drawn():
     assert "It reads only padding: its gradient reaches no pixel of x." in only_padding
     assert "No pixel is read by two output pixels" in only_padding
     assert all(len(figures.im2col_alt(_route(name))) < 700 for name in IM2COL_CASES)
+
+
+# What a 390 px phone shows of the text column (tests/test_screens.py measures the page): an
+# output's picture is scaled to 358 px, a widget's to 348 px, and neither is ever enlarged.
+PHONE_OUTPUT_PX, PHONE_WIDGET_PX = 358, 348
+MIN_LABEL_PX = 10  # the font size of a value written in a heat map's cell, on the phone
+
+
+def _png_width(data: bytes) -> int:
+    return PIL.Image.open(io.BytesIO(data)).size[0]
+
+
+def _phone_px(text, dpi: float, png_width: int, column: int) -> float:
+    return text.get_fontsize() / 72 * dpi * min(1.0, column / png_width)
+
+
+def _inside_its_cell(text, image, renderer) -> bool:
+    """The label's drawn box lies within its cell (cells are one unit of data apart)."""
+    x, y = text.get_position()
+    corners = image.axes.transData.transform([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)])
+    return Bbox(corners).count_contains(text.get_window_extent(renderer).corners()) == 4
+
+
+def test_the_outer_product_s_values_are_legible_on_a_phone():
+    # At 8 in with 7 pt labels the page showed them 4 px tall on a phone.
+    g, h = np.array([-0.26, -0.15, -0.0]), np.array([-2.33, -0.22, -1.25, -0.73])
+    figure = figures.plot_outer_product(g, h)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=figure.dpi, bbox_inches="tight")  # as IPython
+    width = _png_width(buffer.getvalue())
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:
+        for text in [*ax.texts, ax.title]:
+            shown = _phone_px(text, figure.dpi, width, PHONE_OUTPUT_PX)
+            assert shown >= MIN_LABEL_PX, (text.get_text(), shown)
+        for text in ax.texts:
+            assert _inside_its_cell(text, ax.images[0], renderer), text.get_text()
+    plt.close(figure)
+
+
+def test_the_backward_stepper_s_values_are_legible_on_a_phone():
+    picture = figures.VectorFigure()
+    for values in (np.array([[1.19], [-1.06]]), -np.ones((4, 3)) * 1.06):
+        picture.update(values, "∇W(1) J")
+        width = _png_width(picture.png())
+        renderer = picture.figure.canvas.get_renderer()
+        for text in [t for t in picture.ax.texts if t.get_visible()]:
+            shown = _phone_px(text, picture.figure.dpi, width, PHONE_WIDGET_PX)
+            assert shown >= MIN_LABEL_PX, (text.get_text(), shown)
+            assert _inside_its_cell(text, picture.image, renderer), text.get_text()

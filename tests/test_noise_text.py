@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matgrad as mg
-from matgrad._text import decade_above, format_bounded
+from matgrad._text import decade_above, format_bounded, html_text
 from matgrad.checks import (
     FAIL,
     NOISE_MARGIN,
@@ -252,3 +252,28 @@ def test_a_float32_networks_error_prints_the_decade_of_its_measured_rounding(pro
         if check.rel_error >= 1e-9:  # above the float64 floor: float32's own rounding
             assert check.rel_error <= check.uncertainty
             assert check.error_text() == f"< {decade_above(check.uncertainty):.0e}"
+
+
+def test_html_keeps_each_bound_and_exponent_on_one_line():
+    # A phone's column broke "< 1e-09" after the "<" and after the exponent's minus.
+    line = "PASS: max relative error < 1e-09, tolerance 1e-07 (central, step 6e-06)"
+    shown = html_text(line)
+    kept = re.findall(r'<span style="white-space:nowrap">(.*?)</span>', shown)
+    assert kept == ["&lt; 1e-09", "1e-07", "6e-06"]
+    assert re.sub(r"<[^>]*>", "", shown) == line.replace("<", "&lt;")
+    # Plain numbers, names with digits, a lone comparison and markup in the text are left as
+    # they are, escaped.
+    assert html_text("W(1) has shape (4, 3); float64 & a < b") == (
+        "W(1) has shape (4, 3); float64 &amp; a &lt; b"
+    )
+    assert html_text("≈ 0.5 and -2e+01") == (
+        '<span style="white-space:nowrap">≈ 0.5</span> and '
+        '<span style="white-space:nowrap">-2e+01</span>'
+    )
+
+
+def test_a_report_in_html_keeps_its_bounds_on_one_line(problem_4_5_3):
+    net, x, y = problem_4_5_3
+    shown = mg.gradient_check(net, x, y)._repr_html_()
+    assert '<span style="white-space:nowrap">&lt; 1e-09</span>' in shown
+    assert not re.search(r"(?<!>)&lt; 1e-09", shown)  # every bound inside its span

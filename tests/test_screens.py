@@ -7,7 +7,10 @@ For each page of _toc.yml at 390×844, 768×1024 and 1280×800, in Debian's Chro
   edge that hides more) and that a keyboard can reach;
 - every widget control is on screen and usable: a slider's track at least 120 px, buttons,
   drop-downs and labels showing their whole text;
-- every image says what it shows (alt text, not a file name);
+- no number is broken across lines ("< 1e-" above "09"); a table an output prints or a
+  widget writes keeps each cell on one line, apart from the next;
+- every image says what it shows (alt text, not a file name); at phone size, the values a
+  heat map writes in its cells are at least 10 px;
 - axe-core (npm, pinned; see site_support.axe_script) finds no serious or critical violation,
   in the theme's light mode and again in its dark mode (the reader's system setting);
 - the page's compressed transfer stays under its budget (measured once, at desktop size);
@@ -17,6 +20,11 @@ For each page of _toc.yml at 390×844, 768×1024 and 1280×800, in Debian's Chro
 - at desktop size: code cells fit the column, every link within the site resolves, the
   icons draw their glyphs, widget panels keep AA contrast in both modes; at phone size:
   the algorithms' long lines wrap under their text.
+
+Besides: the keyboard reaches everything a reader can act on and no formula that does not
+scroll, and a skip link takes it to a page's first widget; a snapshot taller than the window
+says it is one all the way down, and a click on it finds the button that makes it live; the
+gradient checker's longest verdict reads row by row on a phone.
 
 One load of a page at a size serves all of its checks, and every check runs even when an
 earlier one found a problem: the failure lists them all. Loads wait for conditions (maths
@@ -30,6 +38,9 @@ into tables; with ``pytest --screenshots`` screenshots of every page, size and m
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 import json
 import re
 import urllib.error
@@ -37,10 +48,14 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
+import numpy as np
+import PIL.Image
 import pytest
+from playwright.sync_api import expect
 from site_support import (
     ICONS,
     SCREENSHOTS,
+    SITE,
     WIDGET_STATE,
     WIDGET_VIEW,
     axe_script,
@@ -150,12 +165,59 @@ LAYOUT_JS = """
     }
   }
   const images = [...column.querySelectorAll('img')].map(img => ({
-    src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim()}));
+    src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim(),
+    url: img.currentSrc, natural: img.naturalWidth, shown: img.getBoundingClientRect().width}));
+  // The lines a text node's characters from `start` to `end` are drawn on.
+  const lines = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return [...range.getClientRects()].filter(r => r.width > 0);
+  };
+  const texts = function* (root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const parent = walker.currentNode.parentElement;
+      if (walker.currentNode.textContent.trim() && parent.checkVisibility()
+          && !parent.closest('pre, script, style, mjx-container')) yield walker.currentNode;
+    }
+  };
+  // A number a narrow column would break ("< 1e-" above "09"), drawn on two lines.
+  const number = new RegExp(/[<>≤≥≈]=?\\s[-−]?\\d+(?:\\.\\d+)?(?:e[-+]\\d+)?/.source
+    + '|' + /(?<![\\w.])[-−]?\\d+(?:\\.\\d+)?e[-+]\\d+/.source, 'g');
+  const brokenNumbers = [];
+  for (const node of texts(column)) {
+    for (const match of node.textContent.matchAll(number)) {
+      const rects = lines(node, match.index, match.index + match[0].length);
+      if (new Set(rects.map(r => Math.round(r.top))).size > 1) brokenNumbers.push(match[0]);
+    }
+  }
+  // A table an output prints or a widget writes: each cell on one line, its text at least
+  // half an em from the next cell's ("< 1e-091e-07" ran together on a phone).
+  const crowdedCells = [];
+  for (const table of column.querySelectorAll('.cell_output table')) {
+    if (!table.checkVisibility()) continue;
+    for (const row of table.rows) {
+      let before = null;
+      for (const cell of row.cells) {
+        const rects = [...texts(cell)].flatMap(node => lines(node, 0, node.length));
+        if (!rects.length) continue;
+        const text = cell.innerText.trim().slice(0, 30);
+        if (new Set(rects.map(r => Math.round(r.top))).size > 1)
+          crowdedCells.push(`"${text}" wraps`);
+        const left = Math.min(...rects.map(r => r.left));
+        const gap = 0.5 * parseFloat(getComputedStyle(cell).fontSize);
+        if (before && left - before.right < gap)
+          crowdedCells.push(`"${before.text}" runs into "${text}"`);
+        before = {text, right: Math.max(...rects.map(r => r.right))};
+      }
+    }
+  }
   const pageScroll = document.documentElement.scrollWidth - width;
   quiet.remove();
   return {
     pageScroll,
-    clipped, noCue, controls: controls.length, tooSmall, images,
+    clipped, noCue, controls: controls.length, tooSmall, images, brokenNumbers, crowdedCells,
   };
 }
 """.replace("%(track)d", str(MIN_SLIDER_TRACK))
@@ -210,13 +272,14 @@ def wait_until_rendered(page, document: str) -> None:
     page.wait_for_function(TAB_STOPS_SETTLED_JS, timeout=5000)
 
 
-def run_axe(page) -> list[dict]:
+def run_axe(page, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """axe's violations on the page, but for what the CSS selectors ``exclude`` match."""
     if not page.evaluate("() => !!window.axe"):
         page.add_script_tag(content=axe_script())
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes:"
-        " ['violations']})",
-        AXE_TAGS,
+        "([tags, exclude]) => axe.run({include: [document], exclude: exclude.map(s => [s])},"
+        " {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        [AXE_TAGS, list(exclude)],
     )
     return [
         {
@@ -355,11 +418,15 @@ def test_page_on_every_screen_in_both_modes(
             *[f"scroll box without a cue or tab stop: {what}" for what in layout["noCue"]],
             *[f"widget control: {what}" for what in layout["tooSmall"]],
             *alt_text_problems(layout["images"]),
+            *[f"a number broken across lines: {what}" for what in layout["brokenNumbers"]],
+            *[f"a table's cell: {what}" for what in layout["crowdedCells"]],
         ]
         if size == "desktop":
             problems["desktop"] = desktop_problems(page, server, checked_links)
         if size == "phone" and name in ALGORITHM_PAGES:
             problems["algorithm lines"] = algorithm_line_problems(page)
+        if size == "phone":
+            problems["heat-map values"] = heat_map_label_problems(layout["images"])
         axe = {}
         for mode in ("light", "dark"):
             if mode == "dark":
@@ -441,6 +508,57 @@ def algorithm_line_problems(page) -> list:
         or line["clipped"]
         or not all(x >= line["indent"] for x in line["continued"])
     ]
+
+
+# Heat maps that write their values in their cells (matgrad.book.figures), known by their alt
+# text: on a phone those values must stay readable, at least MIN_HEAT_MAP_VALUE_PX (the font
+# size as the page shows the picture). They were 4 px: an 8 in figure, scaled to the column.
+MIN_HEAT_MAP_VALUE_PX = 10
+
+
+@functools.cache
+def heat_map_values() -> dict[str, tuple[float, float]]:
+    """For each heat map with values, by the start of its alt text: the values' font size in
+    points and the dpi the figure is drawn at (as the figure code makes them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matgrad.book import figures
+
+    outer = figures.plot_outer_product(np.ones(3), np.ones(4))
+    vector = figures.VectorFigure().update(np.ones((2, 1)), "g")
+    found = {
+        "Three heat maps with their values written in the cells": (
+            min(text.get_fontsize() for ax in outer.axes for text in ax.texts),
+            outer.dpi,
+        ),
+        "Heat map of ": (min(text.get_fontsize() for text in vector.ax.texts), vector.figure.dpi),
+    }
+    figures.pyplot().close(outer)
+    return found
+
+
+def png_dpi(url: str) -> float | None:
+    """The dpi a PNG of the site (a file or a data URI) records, if it records one."""
+    if url.startswith("data:"):
+        data = base64.b64decode(url.partition(",")[2])
+    else:
+        data = (SITE / urlparse(url).path.lstrip("/")).read_bytes()
+    dpi = PIL.Image.open(io.BytesIO(data)).info.get("dpi")
+    return dpi[0] if dpi else None
+
+
+def heat_map_label_problems(images: list[dict]) -> list[str]:
+    problems = []
+    for image in images:
+        for start, (points, dpi) in heat_map_values().items():
+            if not image["alt"].startswith(start) or not image["natural"]:
+                continue
+            dpi = png_dpi(image["url"]) or dpi
+            shown = points / 72 * dpi * image["shown"] / image["natural"]
+            if shown < MIN_HEAT_MAP_VALUE_PX:
+                problems.append(f"{image['alt'][:40]}…: values {shown:.1f} px")
+    return problems
 
 
 # Icons a reader meets in the header bar, the sidebars and the page footer at 1280 px, on a
@@ -577,6 +695,10 @@ def test_the_keyboard_reaches_everything_a_reader_can_act_on(document, server, b
     try:
         page.goto(f"{server}/{document}.html", wait_until="networkidle")
         wait_until_rendered(page, document)
+        # A formula is read, not acted on: MathJax's menu made each a tab stop (hundreds on a
+        # page); only a display formula that scrolls sideways keeps one, to scroll it.
+        stops = page.evaluate(FORMULA_STOPS_JS)
+        assert stops == [], f"formulas in the tab order: {len(stops)}, such as {stops[:3]}"
         wanted = set(page.evaluate(FOCUSABLE_JS))
         assert wanted, "nothing to act on?"
         reached = set()
@@ -595,6 +717,169 @@ def test_the_keyboard_reaches_everything_a_reader_can_act_on(document, server, b
             sorted(wanted - reached),
         )
         assert missing == [], f"the keyboard never reaches: {missing}"
+    finally:
+        context.close()
+
+
+# A formula that is a tab stop although it does not scroll sideways.
+IDLE_FORMULA_JS = """
+  const idle = (m) => m.matches('mjx-container')
+    && !(m.matches('[display="true"]') && m.scrollWidth > m.clientWidth);
+"""
+FORMULA_STOPS_JS = f"""() => {{ {IDLE_FORMULA_JS}
+  return [...document.querySelectorAll('mjx-container')]
+    .filter(m => m.tabIndex >= 0 && idle(m)).map(m => m.textContent.slice(0, 30));
+}}"""
+FOCUSED_JS = f"""() => {{ {IDLE_FORMULA_JS}
+  const el = document.activeElement, box = el.getBoundingClientRect();
+  return {{text: el.innerText || '', live: el.matches('.matgrad-go-live'),
+    first: el === document.querySelector('.matgrad-go-live'), formula: idle(el),
+    inView: box.top >= 0 && box.bottom <= innerHeight}};
+}}"""
+
+
+@pytest.mark.parametrize("document", ["book/questions", "book/why-transpose"])
+def test_a_keyboard_reader_reaches_the_first_widget_from_the_top_of_the_page(
+    document, server, browser
+):
+    """Tab from the top of the page meets no formula on the way to the first widget, and the
+    page's second tab stop, a skip link, takes the keyboard straight to its button."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        formulas, presses = [], 0
+        while not page.evaluate(FOCUSED_JS)["live"] and presses < 1000:
+            page.keyboard.press("Tab")
+            presses += 1
+            focused = page.evaluate(FOCUSED_JS)
+            formulas += [focused["text"][:30]] * focused["formula"]
+        assert focused["first"], f"no widget's button after {presses} presses"
+        assert formulas == [], f"{len(formulas)} formulas on the way, such as {formulas[:3]}"
+        # The skip link: Tab (the theme's "Skip to main content"), Tab, Enter.
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert re.fullmatch(
+            r"Skip to the (widget|first of \d+ widgets)", page.evaluate(FOCUSED_JS)["text"]
+        ), page.evaluate(FOCUSED_JS)
+        page.keyboard.press("Enter")
+        focused = page.evaluate(FOCUSED_JS)
+        assert focused["first"] and focused["inView"], focused
+    finally:
+        context.close()
+
+
+# Where the snapshot is on screen, and whether its badge is in view: below the theme's sticky
+# header and above the window's bottom edge.
+SNAPSHOT_IN_VIEW_JS = """() => {
+  const snapshot = document.querySelector('.matgrad-snapshot');
+  const badge = snapshot.querySelector('.matgrad-snapshot-badge');
+  const header = document.querySelector('.bd-header-article').getBoundingClientRect().bottom;
+  const box = snapshot.getBoundingClientRect(), mark = badge && badge.getBoundingClientRect();
+  return {top: box.top, bottom: box.bottom, header,
+    badge: Boolean(mark && badge.checkVisibility({opacityProperty: true, visibilityProperty: true})
+      && mark.top >= header - 1 && mark.bottom <= innerHeight && mark.height > 0),
+    text: badge ? badge.innerText : ''};
+}"""
+
+
+# The gradient checker's text, in place of what its snapshot shows: the verdict paragraph's
+# height in lines, once the page has caught up (keyboard.js's tab stops follow in a frame).
+SHOW_IN_CHECKER_JS = """html => new Promise(done => {
+  const text = [...document.querySelectorAll('.matgrad-snapshot .widget-html-content')]
+    .find(el => el.innerText.includes('max relative error'));
+  text.innerHTML = html;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const verdict = text.querySelector('p');
+    done(verdict.getBoundingClientRect().height / parseFloat(getComputedStyle(verdict).lineHeight));
+  }));
+})"""
+
+
+def test_a_failing_gradient_check_reads_row_by_row_on_a_phone(server, browser):
+    """What the live gradient checker says of the formula h gᵀ (each W's shape transposed), the
+    longest of its verdicts, shown at 390 px in its snapshot's place: each row of its table on
+    one line (it wrapped two words to a 28 px line, 500 px in all), the table scrolling in
+    its own box, no number broken."""
+    from matgrad.book import widgets
+
+    checker = widgets.make_gradient_checker()
+    checker.mistake.value = "h_g_transpose"
+    assert checker.verdict == "FAIL" and "(shape (3, 4), but" in checker.summary.value
+    document = "book/questions"
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        lines = page.evaluate(SHOW_IN_CHECKER_JS, checker.summary.value)
+        layout = page.evaluate(LAYOUT_JS)
+        problems = {
+            key: layout[key]
+            for key in ("clipped", "noCue", "brokenNumbers", "crowdedCells")
+            if layout[key]
+        }
+        assert problems == {}, problems
+        assert lines <= 4, f"the verdict takes {lines:.0f} lines"
+    finally:
+        context.close()
+
+
+# A phone, and a laptop's window below its browser's bars: both shorter than the snapshot.
+SNAPSHOT_WINDOWS = {"phone": SIZES["phone"], "laptop": (1280, 700)}
+
+
+@pytest.mark.parametrize("size", SNAPSHOT_WINDOWS)
+def test_a_snapshot_says_so_all_the_way_down_and_a_click_on_it_finds_its_button(
+    size, server, browser
+):
+    """The gradient checker's snapshot (700 px) and its label above it are taller than the
+    window. Scrolled to the snapshot's bottom, the label out of view, it still says it is a
+    snapshot; a click on it brings the button that makes it live into view, with the
+    keyboard's focus and a word why. The page stays clean for axe in both modes."""
+    document = "book/questions"
+    width, height = SNAPSHOT_WINDOWS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        wait_until_rendered(page, document)
+        snapshot = page.locator(".matgrad-snapshot").first
+        before = snapshot.inner_html()
+        # The snapshot's bottom at the window's bottom: its top is then above the window.
+        page.evaluate(
+            "() => { const box = document.querySelector('.matgrad-snapshot')"
+            ".getBoundingClientRect(); window.scrollBy(0, box.bottom - innerHeight + 10); }"
+        )
+        seen = page.evaluate(SNAPSHOT_IN_VIEW_JS)
+        assert seen["bottom"] <= height, seen
+        assert page.locator(".matgrad-go-live").first.evaluate(
+            "(b, header) => b.getBoundingClientRect().bottom <= header", seen["header"]
+        ), "the label is in view: nothing here looks live"
+        assert seen["badge"] and "Snapshot" in seen["text"], seen
+        # A click low on the snapshot, where it looks like a control.
+        box = snapshot.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 20)
+        button = page.locator(".matgrad-go-live").first
+        expect(button).to_be_focused()
+        expect(button).to_be_in_viewport()
+        status = page.locator(".matgrad-live-status").first
+        expect(status).to_contain_text("snapshot")
+        assert snapshot.inner_html() == before
+        for mode in ("light", "dark"):
+            if mode == "dark":
+                page.emulate_media(color_scheme="dark")
+                page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+                page.evaluate(SETTLED_JS)
+            # The theme shows its "Back to top" button once the page scrolls up (here, to the
+            # widget's button): white on orange, 2.45:1, its own issue, not this page's.
+            axe = run_axe(page, exclude=("#pst-back-to-top",))
+            serious = [v for v in axe if v["impact"] in ("serious", "critical")]
+            assert serious == [], (mode, serious)
+            assert contrast_problems(page) == [], mode
     finally:
         context.close()
 

@@ -267,6 +267,13 @@ SNAPSHOT_LABEL = (
 )
 
 
+# A snapshot can be taller than the screen, far below its label: its badge stays in view over
+# all of it (matgrad.css), so that no part of it looks live.
+SNAPSHOT_OPEN = (
+    '<div class="matgrad-snapshot" inert><p class="matgrad-snapshot-badge">Snapshot: not live</p>'
+)
+
+
 def live_code(code: str) -> str:
     """What the live widget runs: the widget's cell after the one import it may assume."""
     return f"{WIDGET_PRELUDE}\n{code}"
@@ -282,7 +289,7 @@ def mark_widgets(app, doctree, docname):
         cell.insert(cell.index(output), nodes.raw("", label, format="html"))
         # `inert`: no click, focus or key reaches the stored controls, so nothing a reader does
         # can make the snapshot look as if it had recomputed.
-        output.insert(0, nodes.raw("", '<div class="matgrad-snapshot" inert>', format="html"))
+        output.insert(0, nodes.raw("", SNAPSHOT_OPEN, format="html"))
         output.append(nodes.raw("", "</div>", format="html"))
 
 

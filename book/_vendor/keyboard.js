@@ -31,4 +31,51 @@ document.addEventListener("DOMContentLoaded", function () {
     window.addEventListener("resize", stop);
     if (image) image.addEventListener("load", stop);
   });
+  // A table in a widget's text scrolls in its own box when wider than the column
+  // (matgrad.css): a tab stop lets the keyboard scroll it. A live widget writes its text anew
+  // on every change, so the stops follow the page's changes (once per frame), as well as the
+  // fonts and the window's size.
+  var article = document.querySelector(".bd-article");
+  if (article && window.MutationObserver) {
+    var tableStops = function () {
+      article.querySelectorAll(".widget-html-content table").forEach(function (table) {
+        var scrolls = table.scrollWidth > table.clientWidth;
+        if (scrolls !== (table.tabIndex === 0)) table.tabIndex = scrolls ? 0 : -1;
+      });
+    };
+    var pending = false;
+    new MutationObserver(function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        tableStops();
+      });
+    }).observe(article, { childList: true, subtree: true });
+    document.fonts.ready.then(tableStops);
+    window.addEventListener("resize", tableStops);
+  }
+  // Formulas are not tab stops (_config.yml's mathjax3_config), but a display formula wider
+  // than the column scrolls in its own box: like a wide code block, it keeps a tab stop so
+  // that the keyboard can scroll it. Only the stops given here are taken back, so a reader
+  // who puts formulas in the tab order from MathJax's menu keeps them all.
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    var formulaStops = function () {
+      document.querySelectorAll('mjx-container[display="true"]').forEach(function (math) {
+        if (math.scrollWidth > math.clientWidth) {
+          if (math.tabIndex < 0) {
+            math.tabIndex = 0;
+            math.dataset.matgradScrollStop = "";
+          }
+        } else if ("matgradScrollStop" in math.dataset) {
+          math.removeAttribute("tabindex");
+          delete math.dataset.matgradScrollStop;
+        }
+      });
+    };
+    MathJax.startup.promise.then(function () {
+      formulaStops();
+      window.addEventListener("resize", formulaStops);
+    });
+  }
 });

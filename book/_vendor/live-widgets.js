@@ -434,6 +434,7 @@
       return;
     }
     button.disabled = true;
+    panel.classList.remove("matgrad-pointed");
     panel.dataset.pressedAt = String(Date.now());
     python.panels.push(panel);
     python.tell(panel);
@@ -504,8 +505,41 @@
       var note = link.parentNode.querySelector("span");
       note.textContent = NO_WASM;
       note.classList.add("matgrad-live-error");
+      return;
     }
+    var snapshot = shownSnapshotAt(event);
+    if (snapshot) pointAtButton(snapshot.closest(".cell").querySelector(".matgrad-live-widget"));
   });
+
+  // A snapshot looks like the widget all the way down, and a click on it (which its `inert`
+  // hands to the output around it) would change nothing, silently: it points at the button
+  // instead, and says why.
+  function shownSnapshotAt(event) {
+    var output = event.target.closest(".cell_output");
+    var snapshot = output && output.querySelector(".matgrad-snapshot");
+    if (!snapshot || snapshot.hidden) return null;
+    var box = snapshot.getBoundingClientRect();
+    var inside =
+      event.clientX >= box.left && event.clientX <= box.right &&
+      event.clientY >= box.top && event.clientY <= box.bottom;
+    return inside ? snapshot : null;
+  }
+
+  var SNAPSHOT_CLICKED =
+    "That was the snapshot: its controls do nothing until the widget is live. " +
+    "Press “Make this widget live” to use them.";
+
+  function pointAtButton(panel) {
+    var button = panel.querySelector(".matgrad-go-live");
+    var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    panel.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+    if (button.disabled) return; // Python is starting: the panel's progress says so
+    button.focus({ preventScroll: true });
+    panel.classList.add("matgrad-pointed");
+    // A failure's reason stays: it says more than this would.
+    var status = panel.querySelector(".matgrad-live-status");
+    if (!status.classList.contains("matgrad-live-error")) say(panel, SNAPSHOT_CLICKED);
+  }
 
   // Pointing at a button or tabbing to it is taken as intent: Python starts downloading and
   // starting then, so that the press finds it further along (nothing is shown until then).
@@ -540,6 +574,30 @@
       });
   }
   var panels = document.querySelectorAll(".matgrad-live-widget");
+
+  // A keyboard reader's way in: beside the theme's "Skip to main content" (the first tab
+  // stop of every page), a skip link to the first widget's button, which otherwise lies
+  // behind every link, code block and copy button above it (about 90 presses on the questions
+  // page). A link, so that it also names where it goes; the press focuses the button itself.
+  var skips = document.getElementById("pst-skip-link");
+  if (skips && panels.length) {
+    panels[0].id = panels[0].id || "matgrad-first-widget";
+    var skip = document.createElement("a");
+    skip.href = "#" + panels[0].id;
+    skip.textContent =
+      panels.length > 1
+        ? "Skip to the first of " + panels.length + " widgets"
+        : "Skip to the widget";
+    skip.addEventListener("click", function (event) {
+      var button = panels[0].querySelector(".matgrad-go-live");
+      if (!button || !button.getClientRects().length) return; // live: the link's own jump
+      event.preventDefault();
+      button.focus(); // which brings it into view
+    });
+    skips.appendChild(document.createTextNode(" "));
+    skips.appendChild(skip);
+  }
+
   if (panels.length && hasWebAssembly() && window.IntersectionObserver) {
     var seen = new IntersectionObserver(function (entries) {
       if (!entries.some(function (entry) { return entry.isIntersecting; })) return;

@@ -7,7 +7,9 @@ live here because the core's reports need them and the core never imports the bo
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Sequence
 
 
@@ -70,3 +72,23 @@ def format_bounded(value: float, bound: float | None) -> str:
         if value < float(shown):
             return f"< {shown}"
     return f"{value:.0e}"
+
+
+# A number that a narrow column would break: one in e-notation ("2e-01", after the exponent's
+# minus) or one after a comparison ("< 1e-09", "≈ 0.5", after the space).
+_NUMBER = re.compile(
+    r"[<>≤≥≈]=?\s[-−]?\d+(?:\.\d+)?(?:e[-+]\d+)?|(?<![\w.])[-−]?\d+(?:\.\d+)?e[-+]\d+"
+)
+
+
+def html_text(text: str) -> str:
+    """``text`` escaped for HTML, with each number a narrow column would break kept on one
+    line: a phone's column broke ``"< 1e-09"`` after the ``<`` or after the exponent's minus
+    (``"< 1e-"`` above ``"09"``)."""
+    parts, start = [], 0
+    for match in _NUMBER.finditer(text):
+        parts.append(html.escape(text[start : match.start()]))
+        parts.append(f'<span style="white-space:nowrap">{html.escape(match.group())}</span>')
+        start = match.end()
+    parts.append(html.escape(text[start:]))
+    return "".join(parts)

@@ -53,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from matgrad._text import decade_above, format_bounded, format_table, shape_text
+from matgrad._text import decade_above, format_bounded, format_table, html_text, shape_text
 from matgrad._validation import (
     boolean,
     choice,
@@ -430,15 +430,13 @@ class GradientCheckReport:
         return "\n".join(["Gradient check: " + self.summary(), *self.details, table])
 
     def _repr_html_(self) -> str:
-        import html
-
         cells = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{html_text(cell)}</td>" for cell in row) + "</tr>"
             for row in self.rows()
         )
-        details = "".join(f"<p>{html.escape(line)}</p>" for line in self.details)
+        details = "".join(f"<p>{html_text(line)}</p>" for line in self.details)
         return (
-            f"<p><b>Gradient check</b>: {html.escape(self.summary())}</p>{details}"
+            f"<p><b>Gradient check</b>: {html_text(self.summary())}</p>{details}"
             "<table><thead><tr>"
             + "".join(f"<th>{name}</th>" for name in ROW_HEADERS)
             + f"</tr></thead><tbody>{cells}</tbody></table>"

@@ -629,7 +629,8 @@ class VectorFigure(LiveFigure):
         self.image.set_extent((-0.5, columns - 0.5, rows - 0.5, -0.5))
         self.image.set_clim(-extent, extent)
         while len(self.texts) < values.size:
-            self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=8))
+            # 10 pt at 80 dpi: 11 px, and the picture fits a phone's column unscaled.
+            self.texts.append(self.ax.text(0, 0, "", ha="center", va="center", fontsize=10))
         cell_colours = self.image.cmap(self.image.norm(values))
         for text, ((i, j), value) in zip(self.texts, np.ndenumerate(values), strict=False):
             text.set_position((j, i))
@@ -660,7 +661,10 @@ def plot_outer_product(g, h, *, fig=None):
     """
     g, h = np.reshape(g, (-1, 1)), np.reshape(h, (1, -1))
     product = g @ h
-    figure = fig if fig is not None else pyplot().figure(figsize=(8, 3), layout="constrained")
+    # Drawn for a phone's column (358 px at 390 px), where the page scales the PNG (about
+    # 610 px at 100 dpi) to 0.59: its 12.5 pt texts are 10 px there. At 8 in wide with 7 pt
+    # labels they were 4 px, too small to read.
+    figure = fig if fig is not None else pyplot().figure(figsize=(6, 2.5), layout="constrained")
     figure.clear()
     widths = [1, h.shape[1], h.shape[1]]
     axes = figure.subplots(1, 3, width_ratios=widths)
@@ -671,10 +675,10 @@ def plot_outer_product(g, h, *, fig=None):
         cell_colours = image.cmap(image.norm(values))
         for (i, j), value in np.ndenumerate(values):
             colour = label_colour(cell_colours[i, j])
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=12.5, color=colour)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{name}\n{values.shape[0]} × {values.shape[1]}", fontsize=10)
+        ax.set_title(f"{name}\n{values.shape[0]} × {values.shape[1]}", fontsize=12.5)
     return figure
 
 

@@ -38,6 +38,7 @@ from functools import lru_cache
 import numpy as np
 
 import matgrad as mg
+from matgrad._text import html_text
 from matgrad.book.answers import ShapeClash, read, shape_text
 from matgrad.book.notation import Invalid, names_text
 from matgrad.book.problems import QUESTIONS, Problem, Question
@@ -190,7 +191,7 @@ class Grade:
 
     def _repr_html_(self) -> str:
         title = html.escape(self.verdict + (f" ({self.mistake})" if self.mistake else ""))
-        parts = [f"<p><b>{title}</b>: {html.escape(self.message)}</p>"]
+        parts = [f"<p><b>{title}</b>: {html_text(self.message)}</p>"]
         if self.python is not None:
             parts.append(f"<p>Read as <code>{html.escape(self.python)}</code></p>")
         if self.link:

@@ -30,7 +30,7 @@ import sys
 import ipywidgets as w
 import numpy as np
 
-from matgrad._text import format_bounded, shape_text
+from matgrad._text import format_bounded, html_text, shape_text
 from matgrad.book import (
     adjoint,
     checking,
@@ -492,12 +492,12 @@ class GradientChecker(w.VBox):
         # not decide (each row has its own tolerance, so no one number speaks for all).
         _, _, reading = report.summary().partition(": ")
         cells = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{html_text(str(cell))}</td>" for cell in row) + "</tr>"
             for row in report.rows()
         )
         self.summary.value = (
             f'<p style="font-size:1.2em;color:{colour}"><b>{verdict}</b>: '
-            f"{html.escape(reading)}</p>"
+            f"{html_text(reading)}</p>"
             + "<table><tr>"
             + "".join(f"<th>{name}</th>" for name in ROW_HEADERS)
             + f"</tr>{cells}</table>"
@@ -602,18 +602,22 @@ class StepSizeExplorer(w.VBox):
         self.chosen_errors = {method: float(errors[0]) for method, errors in at_chosen.items()}
         best = step_size.theoretical_steps()
         rows = "".join(
-            f"<tr><td>{m}</td><td>{e:.0e}</td></tr>" for m, e in self.chosen_errors.items()
+            f"<tr><td>{m}</td><td>{html_text(f'{e:.0e}')}</td></tr>"
+            for m, e in self.chosen_errors.items()
         )
         missing = (
             ""
             if "complex" in self.curves
             else "<p>Complex step needs an analytic f: not shown for ReLU.</p>"
         )
+        theory = (
+            f"The theory's best steps: forward ε^(1/2) ≈ {best['forward']:.0e}, "
+            f"central ε^(1/3) ≈ {best['central']:.0e}."
+        )
         self.summary.value = (
-            f"<p>At h = {chosen:.0e}:</p><table><tr><th>method</th>"
+            f"<p>At h = {html_text(f'{chosen:.0e}')}:</p><table><tr><th>method</th>"
             f"<th>largest rel. error</th></tr>{rows}</table>"
-            f"<p>The theory's best steps: forward ε^(1/2) ≈ {best['forward']:.0e}, "
-            f"central ε^(1/3) ≈ {best['central']:.0e}.</p>" + missing
+            f"<p>{html_text(theory)}</p>" + missing
         )
         self.image.show(
             self.picture.mark(chosen, self.chosen_errors).png(),
@@ -750,7 +754,7 @@ def grade_html(result, where: str | None = None) -> str:
         if details.endswith(hint):
             details = details[: -len(hint)].rstrip(": ") + "."
         parts.append(f'<p style="margin:0.25em 0"><b>Hint:</b> {html.escape(hint)}</p>')
-    parts.append(f'<p style="margin:0.25em 0">{html.escape(details)}</p>')
+    parts.append(f'<p style="margin:0.25em 0">{html_text(details)}</p>')
     if result.python is not None:
         parts.append(
             f'<p style="margin:0.25em 0">Read as <code>{html.escape(result.python)}</code></p>'
@@ -767,7 +771,7 @@ def grade_html(result, where: str | None = None) -> str:
 
 
 def _note(text: str, colour: str = PANEL_TEXT) -> str:
-    return _panel(colour, f'<p style="margin:0">{html.escape(text)}</p>')
+    return _panel(colour, f'<p style="margin:0">{html_text(text)}</p>')
 
 
 class AnswerBox(w.VBox):
@@ -949,7 +953,7 @@ class AdjointProbe(w.VBox):
         paired = all(row.predicted is not None for row in self.rows)
         self.agrees = all(row.agree for row in self.rows) if paired else None
         cells = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{html_text(cell)}</td>" for cell in row) + "</tr>"
             for row in adjoint.table_rows(self.rows)
         )
         sentence = adjoint.verdict(name, G, self.reason, layer.W.shape, self.rows)
@@ -961,15 +965,15 @@ class AdjointProbe(w.VBox):
             rebuilt = (
                 f"<p>dJ along E_ij is entry (i, j) of the gradient: measured along every E_ij, "
                 f"the changes rebuild a {n_k} × {n_prev} matrix that differs from g hᵀ by "
-                f"{html.escape(format_bounded(error, adjoint.AGREE))}.</p>"
+                f"{html_text(format_bounded(error, adjoint.AGREE))}.</p>"
             )
         self.summary.value = (
             f"<p>J(W) = ½ ‖tanh(W h + b) − y‖², W is {n_k} × {n_prev}, "
             f"g = ∇a J. dJ is measured from the forward pass, "
-            f"(J(W + t dW) − J(W − t dW)) / 2t with t = {adjoint.STEP:.0e}.</p>"
+            f"(J(W + t dW) − J(W − t dW)) / 2t with t = {html_text(f'{adjoint.STEP:.0e}')}.</p>"
             "<table><tr>"
             + "".join(f"<th>{header}</th>" for header in adjoint.HEADERS)
-            + f"</tr>{cells}</table><p><b>{mark} {html.escape(sentence)}</b></p>"
+            + f"</tr>{cells}</table><p><b>{mark} {html_text(sentence)}</b></p>"
             + rebuilt
         )
 
