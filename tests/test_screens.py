@@ -838,8 +838,9 @@ def test_a_snapshot_says_so_all_the_way_down_and_a_click_on_it_finds_its_button(
 ):
     """The gradient checker's snapshot (700 px) and its label above it are taller than the
     window. Scrolled to the snapshot's bottom, the label out of view, it still says it is a
-    snapshot; a click on it brings the button that makes it live into view, with the
-    keyboard's focus and a word why. The page stays clean for axe in both modes."""
+    snapshot; a click on one of its controls brings the button that makes it live into view,
+    with the keyboard's focus and a word why (a click on its picture does nothing). The page
+    stays clean for axe in both modes."""
     document = "book/questions"
     width, height = SNAPSHOT_WINDOWS[size]
     context = browser.new_context(viewport={"width": width, "height": height})
@@ -860,9 +861,17 @@ def test_a_snapshot_says_so_all_the_way_down_and_a_click_on_it_finds_its_button(
             "(b, header) => b.getBoundingClientRect().bottom <= header", seen["header"]
         ), "the label is in view: nothing here looks live"
         assert seen["badge"] and "Snapshot" in seen["text"], seen
-        # A click low on the snapshot, where it looks like a control.
-        box = snapshot.bounding_box()
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 20)
+        # A click on its picture asked for nothing: the page stays where it is.
+        picture = snapshot.locator("img").last.bounding_box()
+        scrolled = page.evaluate("() => scrollY")
+        page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + 10)
+        assert page.evaluate("() => [scrollY, document.activeElement.tagName]") == [
+            scrolled,
+            "BODY",
+        ]
+        # A click on a control low on the snapshot, which does nothing until it is live.
+        control = snapshot.locator("select").last.bounding_box()
+        page.mouse.click(control["x"] + control["width"] / 2, control["y"] + control["height"] / 2)
         button = page.locator(".matgrad-go-live").first
         expect(button).to_be_focused()
         expect(button).to_be_in_viewport()

@@ -507,22 +507,30 @@
       note.classList.add("matgrad-live-error");
       return;
     }
-    var snapshot = shownSnapshotAt(event);
+    var snapshot = snapshotControlAt(event);
     if (snapshot) pointAtButton(snapshot.closest(".cell").querySelector(".matgrad-live-widget"));
   });
 
-  // A snapshot looks like the widget all the way down, and a click on it (which its `inert`
-  // hands to the output around it) would change nothing, silently: it points at the button
-  // instead, and says why.
-  function shownSnapshotAt(event) {
+  // A snapshot looks like the widget all the way down, and a click on one of its controls
+  // (which its `inert` hands to the output around it) would change nothing, silently: it
+  // points at the button instead, and says why. A click or tap elsewhere on it (its text, its
+  // picture) leaves the page where it is: it asked for nothing.
+  var SNAPSHOT_CONTROLS = "button, select, input, textarea, .slider-container";
+  function snapshotControlAt(event) {
     var output = event.target.closest(".cell_output");
     var snapshot = output && output.querySelector(".matgrad-snapshot");
     if (!snapshot || snapshot.hidden) return null;
-    var box = snapshot.getBoundingClientRect();
-    var inside =
-      event.clientX >= box.left && event.clientX <= box.right &&
-      event.clientY >= box.top && event.clientY <= box.bottom;
-    return inside ? snapshot : null;
+    var controls = snapshot.querySelectorAll(SNAPSHOT_CONTROLS);
+    for (var i = 0; i < controls.length; i++) {
+      var box = controls[i].getBoundingClientRect();
+      if (
+        event.clientX >= box.left && event.clientX <= box.right &&
+        event.clientY >= box.top && event.clientY <= box.bottom
+      ) {
+        return snapshot;
+      }
+    }
+    return null;
   }
 
   var SNAPSHOT_CLICKED =
