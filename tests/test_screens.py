@@ -692,7 +692,7 @@ def test_the_keyboard_reaches_everything_a_reader_can_act_on(document, server, b
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        page.goto(f"{server}/{document}.html")
         wait_until_rendered(page, document)
         # A formula is read, not acted on: MathJax's menu made each a tab stop (hundreds on a
         # page); only a display formula that scrolls sideways keeps one, to scroll it.
@@ -746,7 +746,7 @@ def test_a_keyboard_reader_reaches_the_first_widget_from_the_top_of_the_page(
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        page.goto(f"{server}/{document}.html")
         wait_until_rendered(page, document)
         formulas, presses = [], 0
         while not page.evaluate(FOCUSED_JS)["live"] and presses < 1000:
@@ -757,7 +757,7 @@ def test_a_keyboard_reader_reaches_the_first_widget_from_the_top_of_the_page(
         assert focused["first"], f"no widget's button after {presses} presses"
         assert formulas == [], f"{len(formulas)} formulas on the way, such as {formulas[:3]}"
         # The skip link: Tab (the theme's "Skip to main content"), Tab, Enter.
-        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        page.goto(f"{server}/{document}.html")
         wait_until_rendered(page, document)
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")
@@ -812,7 +812,7 @@ def test_a_failing_gradient_check_reads_row_by_row_on_a_phone(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        page.goto(f"{server}/{document}.html")
         wait_until_rendered(page, document)
         lines = page.evaluate(SHOW_IN_CHECKER_JS, checker.summary.value)
         layout = page.evaluate(LAYOUT_JS)
@@ -845,7 +845,7 @@ def test_a_snapshot_says_so_all_the_way_down_and_a_click_on_it_finds_its_button(
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
-        page.goto(f"{server}/{document}.html", wait_until="networkidle")
+        page.goto(f"{server}/{document}.html")
         wait_until_rendered(page, document)
         snapshot = page.locator(".matgrad-snapshot").first
         before = snapshot.inner_html()
@@ -898,7 +898,8 @@ def test_the_theme_switch_works_from_the_keyboard(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{server}/book/intro.html", wait_until="networkidle")
+        page.goto(f"{server}/book/intro.html")
+        wait_until_rendered(page, "book/intro")
         page.locator(".theme-switch-button:visible").first.focus()
         themes = []
         for _ in range(3):
