@@ -4,6 +4,7 @@
 # Both set themselves up (virtual environment, installs, Chromium) and are safe to re-run.
 # And one for every edit:
 #   make check   lint and every test that needs no built site, no browser and no JupyterLab
+#                (nor the forced-CPU reruns of every notebook)
 
 PYTHON ?= python3
 VENV := .venv
@@ -38,9 +39,11 @@ build: $(VENV)/.installed-book npm
 test: $(VENV)/.installed-test chromium lint build pytest
 
 # The quick tier, for every edit: lint, then every test that needs no built site, no browser
-# and no JupyterLab (the markers come from the fixtures a test uses: tests/conftest.py).
+# and no JupyterLab (the markers come from the fixtures a test uses: tests/conftest.py), and
+# not the six forced-CPU nbval runs (marked forced_cpus; nbval's native run stays).
 check: lint
-	$(PYTEST) -m "not site and not pyodide and not jupyterlab" --junitxml=_build/pytest-check.xml
+	$(PYTEST) -m "not site and not pyodide and not jupyterlab and not forced_cpus" \
+	  --junitxml=_build/pytest-check.xml
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

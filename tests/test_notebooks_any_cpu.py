@@ -159,6 +159,7 @@ def nbval(level: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.forced_cpus
 @pytest.mark.parametrize("run", range(1, RUNS + 1))
 @pytest.mark.parametrize("level", LEVELS)
 def test_stored_outputs_hold_under_forced_cpu_kernels(level, run, native):
