@@ -180,6 +180,8 @@ def test_the_lite_kernel_installs_from_the_site_and_loads_python_from_it(lite_bu
     config = json.loads((LITE / "jupyter-lite.json").read_text())["jupyter-config-data"]
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     assert settings["disablePyPIFallback"] is True
+    # What the kernel would install one by one, loaded as Pyodide starts (book/_lite/README.md)
+    assert settings["loadPyodideOptions"]["packages"] == list(pyodide_runtime.NEEDED["kernel"])
     assert settings["pyodideUrl"] == f"./{live_notebooks.RUNTIME}/pyodide.js"
     assert any(url.startswith("./pypi/all.json") for url in settings["pipliteUrls"])
     extensions = {extension["name"] for extension in config["federated_extensions"]}
@@ -197,7 +199,7 @@ def test_the_served_runtime_is_pyodide_s_own_build_and_only_what_the_book_needs(
     official = official_lock()
     served = json.loads((RUNTIME / pyodide_runtime.LOCK).read_text())
     assert served["info"] == official["info"] and served["info"]["version"] == "0.27.7"
-    wanted = pyodide_runtime.closure(official, ["micropip", "ssl", "sqlite3", "jedi", "ipython"])
+    wanted = pyodide_runtime.closure(official, pyodide_runtime.NEEDED["kernel"])
     assert {"numpy", "matplotlib", "pillow", "openssl"} <= set(served["packages"])
     assert set(wanted) <= set(served["packages"])
     for name, entry in served["packages"].items():
