@@ -42,6 +42,7 @@ from urllib.parse import urlparse
 
 import matplotlib
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 matplotlib.use("Agg")
 
@@ -269,11 +270,17 @@ PAINTED = """() => {
 }"""
 
 
-def first_paints(browser, server, outside) -> list[list[str]]:
-    rows = []
+def first_paints(browser, server, outside) -> tuple[list[list[str]], int]:
+    """Median first contentful paint of 3 loads of each page at 10 Mbit/s, and how many loads
+    stalled: under Chromium's throttling about one load in ten stays "loading" with no body
+    (never unthrottled, nor with a larger listen backlog; cause not found). A stalled load is
+    counted, shown, and loaded again in a fresh context, never timed."""
+    rows, stalled = [], 0
     for what, chapter in (("text page (intro)", "book/intro"), ("widget page", "book/questions")):
         times, rendered = [], []
-        for _ in range(3):
+        while len(times) < 3:
+            if stalled > 10:
+                raise RuntimeError("more than 10 throttled loads stalled")
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             watch(context, server, outside)
             page = context.new_page()
@@ -289,7 +296,12 @@ def first_paints(browser, server, outside) -> list[list[str]]:
                 },
             )
             page.goto(f"{server}/{chapter}.html", wait_until="commit")
-            page.wait_for_function(f"() => ({PAINTED})() !== null", timeout=60_000)
+            try:
+                page.wait_for_function(f"() => ({PAINTED})() !== null", timeout=20_000)
+            except PlaywrightTimeoutError:
+                stalled += 1
+                context.close()
+                continue
             times.append(page.evaluate(PAINTED) / 1000)
             if "questions" in chapter:
                 page.wait_for_selector(".matgrad-snapshot .jupyter-widgets", timeout=60_000)
@@ -302,7 +314,7 @@ def first_paints(browser, server, outside) -> list[list[str]]:
                 format_time(statistics.median(rendered)) if rendered else "",
             ]
         )
-    return rows
+    return rows, stalled
 
 
 def widget_index(page, label) -> int:
@@ -400,9 +412,7 @@ def main() -> int:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        # First paint before the starts: after them, in the same browser, a throttled page
-        # sometimes never reported its first paint (seen twice; a fresh browser always did).
-        paints = first_paints(browser, server, outside)
+        paints, stalled = first_paints(browser, server, outside)
         startup = widget_starts(browser, server, outside)
         throttled = throttled_start(browser, outside) if slow else None
         update_rows = updates(browser, server, outside)
@@ -415,6 +425,7 @@ def main() -> int:
     print()
     print("first paint at 10 Mbit/s (median of 3 loads, nothing cached)")
     print_table(["page", "first contentful paint", "snapshots rendered"], paints)
+    print(f"(throttled loads that stalled before any paint, loaded again: {stalled})")
     print()
     print(f"widget updates, median of {REPEATS} control changes")
     print_table(
