@@ -137,7 +137,9 @@
     this.progress = { stage: "downloading", received: 0, total: 0, files: [] };
     this.failure = null;
     this.comms = {};
-    this.callbacks = {};
+    this.callbacks = {}; // msg_id -> {callbacks, commId, update}, until Python has handled it
+    this.updatesInFlight = 0; // widget state updates sent and not yet handled by Python
+    this.heldCustom = []; // custom messages waiting for those updates
     this.runs = {};
     this.counter = 0;
     this.panels = []; // panels waiting for this runtime
@@ -188,14 +190,17 @@
       });
     } else if (message.type === "idle") {
       this.queue(function () {
-        var callbacks = self.callbacks[message.msg_id] || {};
+        var sent = self.callbacks[message.msg_id] || { callbacks: {} };
         delete self.callbacks[message.msg_id];
+        var callbacks = sent.callbacks;
         if (callbacks.iopub && callbacks.iopub.status) {
+          // Where a widget sends the newest state it held back (if any), through send.
           callbacks.iopub.status({
             content: { execution_state: "idle" },
             parent_header: { msg_id: message.msg_id },
           });
         }
+        if (sent.update) self.updateHandled();
       });
     } else if (message.type === "ran" || (message.type === "failed" && message.id)) {
       var run = this.runs[message.id];
@@ -254,20 +259,59 @@
 
   // A message of the page's widget manager to a Python comm. The returned id is the
   // message's: an echo_update from Python names it as its parent. The callbacks' "idle"
-  // comes when Python has handled the message (the manager sends no more than one update
-  // per widget until then).
+  // comes when Python has handled the message.
+  //
+  // @jupyter-widgets/base 6 (ipywidgets 8.1) sends a widget's state one update at a time:
+  // while Python has not handled the last, it keeps only the newest state, and sends it from
+  // that update's "idle" callback. Its custom messages (a Text's submit on Enter, a Button's
+  // click) go at once. So Enter pressed right after typing reached Python before the typed
+  // text did: the answer box graded what the text had been, and the text's late update then
+  // cleared that verdict (its Check button, another widget, raced the same way). A custom
+  // message therefore waits here until every update sent, a held-back one included, has been
+  // handled: Python meets the reader's actions in the order they were made.
   Runtime.prototype.send = function (commId, data, callbacks, buffers) {
     var id = "page-" + ++this.counter;
     var copies = (buffers || []).map(function (buffer) {
       if (buffer instanceof ArrayBuffer) return buffer.slice(0);
       return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
     });
-    this.callbacks[id] = callbacks || {};
-    this.worker.postMessage(
-      { type: "comm_msg", comm_id: commId, text: JSON.stringify(data), buffers: copies, msg_id: id },
-      copies,
-    );
+    var message = { id: id, commId: commId, data: data, callbacks: callbacks, copies: copies };
+    var custom = Boolean(data) && data.method === "custom";
+    if (custom && this.updatesInFlight > 0) {
+      this.heldCustom.push(message);
+    } else {
+      this.post(message, !custom);
+    }
     return id;
+  };
+
+  Runtime.prototype.post = function (message, update) {
+    var commId = message.commId;
+    this.callbacks[message.id] = {
+      callbacks: message.callbacks || {},
+      commId: commId,
+      update: update,
+    };
+    if (update) this.updatesInFlight += 1;
+    this.worker.postMessage(
+      {
+        type: "comm_msg",
+        comm_id: commId,
+        text: JSON.stringify(message.data),
+        buffers: message.copies,
+        msg_id: message.id,
+      },
+      message.copies,
+    );
+  };
+
+  // An update was handled (its "idle" callbacks have run, and sent any state they held
+  // back): once none is in flight, the held custom messages go, in order.
+  Runtime.prototype.updateHandled = function () {
+    this.updatesInFlight -= 1;
+    if (this.updatesInFlight > 0) return;
+    var held = this.heldCustom.splice(0);
+    for (var i = 0; i < held.length; i++) this.post(held[i], false);
   };
 
   Runtime.prototype.run = function (code) {
