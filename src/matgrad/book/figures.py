@@ -119,14 +119,6 @@ def _curves(x, curves: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, dict]
     return x, checked
 
 
-def figure_png(figure, *, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (for an ``ipywidgets.Image``); the figure is then closed."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    pyplot().close(figure)
-    return buffer.getvalue()
-
-
 def _canvas_png(canvas: FigureCanvasAgg) -> bytes:
     """What the Agg canvas last drew, as PNG bytes."""
     buffer = io.BytesIO()
@@ -641,16 +633,6 @@ class VectorFigure(LiveFigure):
             text.set_visible(False)
         self.ax.set_title(f"{title}  ({rows} × {columns})", fontsize=10)
         return self
-
-
-def plot_vector(values: np.ndarray, title: str, *, ax=None):
-    """A small matrix (``g``, a gradient) as a heatmap with its values written in the cells."""
-    values = np.atleast_2d(values)
-    if ax is None:
-        _, ax = pyplot().subplots(
-            figsize=(0.6 * values.shape[1] + 1.6, 0.45 * values.shape[0] + 1), layout="constrained"
-        )
-    return VectorFigure(ax).update(values, title).figure
 
 
 def plot_outer_product(g, h, *, fig=None):
@@ -1378,7 +1360,7 @@ def _shape(rows: int, columns: int) -> str:
 
 
 def vector_alt(values, name: str, *, most: int = 12) -> str:
-    """Alt text of :func:`plot_vector` (the backward stepper's picture) for the same values:
+    """Alt text of :class:`VectorFigure` (the backward stepper's picture) for the same values:
     its values read out row by row, or, beyond ``most`` of them, only its shape."""
     values = np.atleast_2d(values)
     rows, columns = values.shape
