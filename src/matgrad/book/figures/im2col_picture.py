@@ -304,9 +304,7 @@ class Im2colFigure(LiveFigure):
 
     def _draw_images(self, route):
         """Example n's padded image and the output beside it."""
-        layout, (n, i, j) = route.layout, route.pixel
-        s = layout.settings
-        width = IM2COL_SIZE[0]
+        n, s = route.pixel[0], route.layout.settings
         p = s.padding
         rows, columns = route.window.shape
         top = IMAGES_TOP
@@ -344,6 +342,17 @@ class Im2colFigure(LiveFigure):
             (c.max() - c.min() + 1) * side,
             (r.max() - r.min() + 1) * side,
         )
+        self._number_cells(route, colours, x0, grid_top, side)
+        padded = f"x[{n}] padded by {p}" if p else f"x[{n}]"
+        self.panel_titles[0].set_text(f"{padded}\n{rows} × {columns}, each channel")
+        self.panel_titles[0].set_position((area[0] + area[1] / 2, top))
+        self._draw_output(route, area, top)
+
+    def _number_cells(self, route, colours, x0, grid_top, side):
+        """Each pixel of the image (padded by ``p``, cells of ``side`` from ``(x0, grid_top)``)
+        numbered with how many output pixels read it, where the numbers fit their cells."""
+        p = route.layout.settings.padding
+        rows, columns = route.window.shape
         # A count only where it fits its cell at 12 pt with a margin: a cell of 0.2 in (14 pt)
         # holds one digit, two need about 0.25 in.
         numbered = side >= max(0.2, _text_width(str(route.reads.max())) + 0.04)
@@ -364,7 +373,12 @@ class Im2colFigure(LiveFigure):
         for text in self.counts[shown:]:
             text.set_visible(False)
         self.numbered = numbered
-        # The output y[n]: H_out × W_out, the pixel marked.
+
+    def _draw_output(self, route, area, top):
+        """The output y[n], H_out × W_out, right of the input's ``area``, its pixel marked."""
+        layout, (n, i, j) = route.layout, route.pixel
+        width = IM2COL_SIZE[0]
+        grid_top = top - IMAGE_TITLES
         out_left, out_width = area[0] + area[1] + 0.16, width - 0.12 - (area[0] + area[1] + 0.16)
         out_side = min(out_width / layout.W_out, area[2] / layout.H_out, 0.3)
         ox = out_left + (out_width - out_side * layout.W_out) / 2
@@ -374,9 +388,6 @@ class Im2colFigure(LiveFigure):
         self.output_pixel.set_bounds(
             ox + j * out_side, grid_top - (i + 1) * out_side, out_side, out_side
         )
-        padded = f"x[{n}] padded by {p}" if p else f"x[{n}]"
-        self.panel_titles[0].set_text(f"{padded}\n{rows} × {columns}, each channel")
-        self.panel_titles[0].set_position((area[0] + area[1] / 2, top))
         self.panel_titles[1].set_text(f"y[{n}]\n{layout.H_out} × {layout.W_out}")
         self.panel_titles[1].set_position((out_left + out_width / 2, top))
 
