@@ -84,17 +84,10 @@ def test_step_size_plot_marks_the_chosen_step():
     assert len(stars) == 1 and stars[0].get_ydata()[0] == 1e-10
 
 
-def test_vector_plot_writes_the_values_and_the_shape():
-    figure = figures.plot_vector(np.array([[0.5], [-1.25]]), "g")
-    ax = figure.axes[0]
+def test_vector_figure_writes_the_values_and_the_shape():
+    ax = figures.VectorFigure().update(np.array([[0.5], [-1.25]]), "g").ax
     assert ax.get_title() == "g  (2 × 1)"
     assert [text.get_text() for text in ax.texts] == ["0.50", "-1.25"]
-
-
-def test_figure_png_returns_png_bytes_and_closes_the_figure():
-    figure = figures.plot_vector(np.eye(2), "I")
-    data = figures.figure_png(figure)
-    assert data.startswith(b"\x89PNG") and not plt.fignum_exists(figure.number)
 
 
 def test_outer_product_figure_shows_g_h_transpose_with_shapes():
@@ -136,7 +129,15 @@ def test_step_size_figure_redraws_fully_when_a_star_widens_the_axes():
     low = picture.mark(1e-6, {"central": 1e-20}).png()  # below every curve: new y limits
     fresh = figures.plot_step_errors(steps, curves, chosen=1e-6, chosen_errors={"central": 1e-20})
     assert picture.ax.get_ylim()[0] < 1e-19
-    np.testing.assert_array_equal(_pixels(low), _pixels(figures.figure_png(fresh)))
+    np.testing.assert_array_equal(_pixels(low), _pixels(_png(fresh)))
+
+
+def _png(figure, *, dpi: int = 80) -> bytes:
+    """A pyplot figure as PNG bytes, as a widget's picture would be; the figure is closed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 def _pixels(png) -> np.ndarray:
@@ -296,7 +297,7 @@ def _label_colours(ax) -> dict[str, str]:
 
 def test_heat_map_labels_contrast_with_their_cells():
     values = np.array([[1.0, 0.5, 0.0, -0.5, -1.0]])
-    colours = _label_colours(figures.plot_vector(values, "g").axes[0])
+    colours = _label_colours(figures.VectorFigure().update(values, "g").ax)
     # the darkest cells (deep red, deep blue) get white, the light ones black
     assert colours == {
         "1.00": "white",
@@ -322,7 +323,7 @@ def test_heat_map_labels_contrast_with_their_cells():
 
 def test_every_heat_map_label_meets_contrast_on_its_cell():
     values = np.linspace(-1, 1, 21)[None, :]
-    ax = figures.plot_vector(values, "ramp").axes[0]
+    ax = figures.VectorFigure().update(values, "ramp").ax
     cells = ax.images[0].cmap(ax.images[0].norm(values))[0]
     for text, cell in zip(ax.texts, cells, strict=True):
         cell_l = figures.relative_luminance(cell)
@@ -391,7 +392,8 @@ def test_show_displays_the_figure_with_its_alt_text(monkeypatch):
         "publish",
         lambda data, metadata=None, **kwargs: shown.append((data, metadata)),
     )
-    figure = figures.plot_vector(np.eye(2), "I")
+    figure, ax = plt.subplots()
+    ax.imshow(np.eye(2))
     figures.show(figure, "a two by two identity matrix as a heat map")
     ((data, metadata),) = shown
     assert data["text/plain"] == "a two by two identity matrix as a heat map"
@@ -549,7 +551,7 @@ def test_the_im2col_figure_redrawn_in_place_equals_a_new_one():
     static = figures.plot_im2col(route)
     assert tuple(static.get_size_inches()) == pytest.approx(figures.IM2COL_SIZE)
     np.testing.assert_array_equal(
-        _pixels(figures.figure_png(static, dpi=figures.IM2COL_DPI)), _pixels(picture.png())
+        _pixels(_png(static, dpi=figures.IM2COL_DPI)), _pixels(picture.png())
     )
 
 

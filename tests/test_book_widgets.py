@@ -95,13 +95,21 @@ def _shown(value: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", value))
 
 
+def _png(figure, *, dpi: int = 80) -> bytes:
+    """A pyplot figure as PNG bytes, as a widget's picture would be; the figure is closed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
 def _no_check_picture(checker) -> bytes:
     return figures.GradientComparisonFigure().no_check(checker.outcome.message).png()
 
 
 def _comparison_picture(checker) -> bytes:
     check = checker.outcome.report[checker.parameter.value]
-    return figures.figure_png(figures.plot_gradient_comparison(check))
+    return _png(figures.plot_gradient_comparison(check))
 
 
 def _assert_no_check(checker, *reason):
@@ -373,7 +381,7 @@ def test_shape_explorer_redraws_its_one_figure_to_the_new_shapes():
     explorer = widgets.make_shape_explorer()
 
     def fresh():
-        return figures.figure_png(figures.plot_shapes(explorer.layer_shapes, explorer.verdict))
+        return _png(figures.plot_shapes(explorer.layer_shapes, explorer.verdict))
 
     def deepest_layer():
         explorer.depth.value = 5  # alone, no change: layer 1 stays as it was
@@ -398,7 +406,7 @@ def test_backward_stepper_redraws_its_one_figure_frame_by_frame():
     stepper = widgets.make_backward_stepper()
 
     def fresh():
-        return figures.figure_png(figures.plot_vector(stepper.frame.value, stepper.frame.result))
+        return figures.VectorFigure().update(stepper.frame.value, stepper.frame.result).png()
 
     for _ in range(4):
         _assert_redrawn_in_place(stepper, stepper.next.click, fresh)
@@ -414,7 +422,7 @@ def test_gradient_checker_redraws_its_one_figure_and_skips_an_unchanged_check():
 
     def fresh():
         check = checker.outcome.report[checker.parameter.value]
-        return figures.figure_png(figures.plot_gradient_comparison(check))
+        return _png(figures.plot_gradient_comparison(check))
 
     for control, value in [
         (checker.seed, 3),
@@ -439,7 +447,7 @@ def test_step_size_explorer_moves_its_mark_and_replaces_its_curves_in_place():
     explorer = widgets.make_step_size_explorer()
 
     def fresh():
-        return figures.figure_png(
+        return _png(
             figures.plot_step_errors(
                 explorer.steps,
                 explorer.curves,
@@ -685,7 +693,7 @@ def _status(widget) -> str:
 
 
 def _fresh_im2col(explorer):
-    return figures.figure_png(figures.plot_im2col(explorer.route), dpi=figures.IM2COL_DPI)
+    return _png(figures.plot_im2col(explorer.route), dpi=figures.IM2COL_DPI)
 
 
 def test_im2col_explorer_states_the_products_shapes_with_numbers():

@@ -301,13 +301,6 @@ class ParameterCheck:
             return text
         return f"{tau} + u"
 
-    @property
-    def abs_error(self) -> float:
-        """``max|A − N|`` (``inf`` for a wrongly shaped claim)."""
-        if self.claimed.shape != self.numerical.shape:
-            return np.inf
-        return float(np.max(np.abs(self.claimed - self.numerical), initial=0.0))
-
 
 @dataclass
 class GradientCheckReport:

@@ -27,6 +27,7 @@ module              what                                                       n
                     every size bounded
 ``notation``        the book's notation in a typed answer, read as numpy       numpy
 ``figures``         every figure, static or redrawn by a widget; its alt text   matplotlib
+                    (a package: one module per topic)
 ``widgets``         the interactive widgets, thin views over the above         ipywidgets
 ==================  =========================================================  ==============
 
