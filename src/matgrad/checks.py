@@ -227,19 +227,23 @@ def relative_error(A, N) -> float:
     return float(np.max(np.abs(A - N), initial=0.0) / max(scale, tiny))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ParameterCheck:
     """The check of one parameter: the claimed and numerical gradients and the verdict.
 
-    ``claimed`` and ``numerical`` have the parameter's shape, or are the sampled entries
-    (flat, indices in ``entries``) when the check took a sample; ``kinked`` counts the
-    entries whose differences crossed a kink. ``uncertainty`` is ``u``,
-    ``tolerance`` the parameter's ``t = τ + u``, ``method`` and ``step`` the differences
-    that decided. When the claimed gradient has the wrong shape (e.g. ``h gᵀ`` for a
-    non-square ``W``) ``rel_error`` is ``inf`` and ``note`` says why.
+    ``name`` is the parameter's label (``"W(1)"``, or an input's name in :func:`check`) and
+    ``key`` what was differentiated, carried beside it: ``(name, k)`` for a network's
+    ``W(k)`` or ``b(k)``, the input's name in :func:`check`. ``claimed`` and ``numerical``
+    have the parameter's shape, or are the sampled entries (flat, indices in ``entries``)
+    when the check took a sample; ``kinked`` counts the entries whose differences crossed a
+    kink. ``uncertainty`` is ``u``, ``tolerance`` the parameter's ``t = τ + u``, ``method``
+    and ``step`` the differences that decided. When the claimed gradient has the wrong shape
+    (e.g. ``h gᵀ`` for a non-square ``W``) ``rel_error`` is ``inf`` and ``note`` says why.
+    Built by keyword only: there are too many fields to pass by position.
     """
 
     name: str
+    key: tuple[str, int] | str = field(repr=False)  # the name says it
     shape: tuple[int, ...]
     claimed: np.ndarray
     numerical: np.ndarray
@@ -721,6 +725,19 @@ def _largest(values: np.ndarray, entries: np.ndarray | None) -> float:
     return float((values if entries is None else values[entries]).max(initial=0.0))
 
 
+class _Numerical(NamedTuple):
+    """One array's differences: ``N``, the bound on its error, the step used, which entries'
+    steps crossed a kink, whether no step reached ``J``, and whether the step was too large
+    for its truncation error to be estimated (:data:`SMALL_MOVE`; ``error`` is then ``inf``)."""
+
+    N: np.ndarray
+    error: float
+    step: float
+    crossed: np.ndarray
+    still: bool
+    steep: bool
+
+
 class _Quotients:
     """What every source of differences shares: from changes of ``J``, the quotients ``N``
     and the bound on the error of each.
@@ -750,10 +767,8 @@ class _Quotients:
             return [1, 2, 4]
         return [1] if method == "complex" else [1, 2]
 
-    def gradients(self, method, step, entries, advance=None):
-        """For each array of ``entries``: ``N``, its error bound, the step used, which
-        entries' steps crossed a kink, whether no step reached ``J``, and whether the step
-        was too large for its truncation error to be estimated (:data:`SMALL_MOVE`).
+    def gradients(self, method, step, entries, advance=None) -> dict[object, _Numerical]:
+        """For each array of ``entries``, its :class:`_Numerical` gradient.
 
         ``entries`` maps a key to the entries to differentiate (flat indices), or to
         ``None`` for all of them; ``step`` is the base step, scaled for each array.
@@ -835,13 +850,13 @@ class _Quotients:
             still = np.logical_and.reduceat(unchanged, starts)
         still = still.tolist()
         return {
-            key: (
-                N[first : first + size].reshape(shape),
-                math.inf if too_large else bound,
-                s,
-                crossed[first : first + size].reshape(shape),
-                unchanged,
-                too_large,
+            key: _Numerical(
+                N=N[first : first + size].reshape(shape),
+                error=math.inf if too_large else bound,
+                step=s,
+                crossed=crossed[first : first + size].reshape(shape),
+                still=unchanged,
+                steep=too_large,
             )
             for key, shape, size, first, bound, s, unchanged, too_large in zip(
                 keys, shapes, sizes, starts.tolist(), bounds, steps, still, steep, strict=True
@@ -1203,6 +1218,7 @@ class _Bounds:
 class _Measured(NamedTuple):
     """One parameter's claimed gradient beside its differences, as :func:`_judge` takes it."""
 
+    key: tuple[str, int] | str
     label: str
     shape: tuple[int, ...]
     claimed: np.ndarray
@@ -1211,6 +1227,24 @@ class _Measured(NamedTuple):
     step: float
     entries: np.ndarray | None
     crossed: np.ndarray
+
+
+def _measured(differences, key, claimed, found: _Numerical, entries, claim_rounding) -> _Measured:
+    """The claim on array ``key`` of ``differences`` beside the differences ``found`` for it,
+    with the bounds on what may separate them (``claim_rounding``: see :func:`_run`)."""
+    return _Measured(
+        key=key,
+        label=differences.label(key),
+        shape=differences.shape(key),
+        claimed=claimed,
+        N=found.N,
+        bounds=_Bounds(
+            found.error, *claim_rounding(key, found.N), still=found.still, steep=found.steep
+        ),
+        step=found.step,
+        entries=entries,
+        crossed=found.crossed,
+    )
 
 
 def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterCheck]:
@@ -1235,15 +1269,24 @@ def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterChec
     )
     checks = []
     for p, (A, fits) in zip(parameters, claims, strict=True):
-        failed = (p.label, p.shape, A, p.N, np.inf, tolerance, 0.0, FAIL, method, p.step)
+        fields = dict(
+            name=p.label,
+            key=p.key,
+            shape=p.shape,
+            claimed=A,
+            numerical=p.N,
+            method=method,
+            step=p.step,
+            entries=p.entries,
+        )
         if not fits:
             note = f"shape {A.shape}, but {p.label} has shape {p.shape}"
-            checks.append(ParameterCheck(*failed, note, p.entries))
+            checks.append(_failed(fields, tolerance, note))
             continue
         finite, scale, difference, kinked, N_finite = next(measures)
         if not finite:
             note = f"the claimed gradient of {p.label} contains NaN or inf"
-            checks.append(ParameterCheck(*failed, note, p.entries))
+            checks.append(_failed(fields, tolerance, note))
             continue
         unseen = p.bounds.differences + p.bounds.backprop
         note = ""
@@ -1275,23 +1318,25 @@ def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterChec
             note = "the step is too large to estimate its truncation error: try a smaller one"
         checks.append(
             ParameterCheck(
-                p.label,
-                p.shape,
-                A,
-                p.N,
-                error,
-                limit,
-                uncertainty,
-                verdict,
-                method,
-                p.step,
-                note,
-                p.entries,
-                kinked,
-                p.bounds,
+                **fields,
+                rel_error=error,
+                tolerance=limit,
+                uncertainty=uncertainty,
+                verdict=verdict,
+                note=note,
+                kinked=kinked,
+                bounds=p.bounds,
             )
         )
     return checks
+
+
+def _failed(fields, tolerance, note) -> ParameterCheck:
+    """A FAIL that measured nothing (a claim of the wrong shape, or with NaN or inf in it),
+    with the ``fields`` of its parameter."""
+    return ParameterCheck(
+        **fields, rel_error=np.inf, tolerance=tolerance, uncertainty=0.0, verdict=FAIL, note=note
+    )
 
 
 def _measure(parameters) -> list[tuple[bool, float, float, int, bool]]:
@@ -1360,33 +1405,20 @@ def _run(
     """
     with guard():
         numerical = differences.gradients(method, step, entries, advance)
-    bounds = {
-        key: _Bounds(error, *claim_rounding(key, N), still=still, steep=steep)
-        for key, (N, error, _, _, still, steep) in numerical.items()
-    }
     judged = _judge(
         [
-            _Measured(
-                differences.label(key),
-                differences.shape(key),
-                claimed[key],
-                N,
-                bounds[key],
-                used_step,
-                entries[key],
-                crossed,
-            )
-            for key, (N, _, used_step, crossed, *_) in numerical.items()
+            _measured(differences, key, claimed[key], found, entries[key], claim_rounding)
+            for key, found in numerical.items()
         ],
         tolerance,
         method,
     )
     checks = []
-    for key, check in zip(numerical, judged, strict=True):
+    for check in judged:
         if check.verdict == UNRESOLVED and resolve:
             with guard():
                 check = _resolve(
-                    check, key, claimed[key], differences, method, step, tolerance, claim_rounding
+                    check, claimed[check.key], differences, method, step, tolerance, claim_rounding
                 )
         checks.append(_advise(check, differences, claim_dtype, method, resolve))
     return GradientCheckReport(
@@ -1394,7 +1426,7 @@ def _run(
     )
 
 
-def _resolve(check, key, claimed, differences, method, step, tolerance, claim_rounding):
+def _resolve(check, claimed, differences, method, step, tolerance, claim_rounding):
     """Check an unresolved array again by differences that can resolve it, if any.
 
     A kink crossed, or a step too large to estimate its truncation: the same differences with
@@ -1423,25 +1455,12 @@ def _resolve(check, key, claimed, differences, method, step, tolerance, claim_ro
     same = differences.dtype == np.float64  # the first differences were float64's
     given = tolerance != default_tolerance(method, differences.dtype)
     for label, other, base in tries:
-        N, error, used, crossed, still, steep = float64.gradients(
-            other, base, {key: check.entries}
-        )[key]
+        found = float64.gradients(other, base, {check.key: check.entries})[check.key]
         held = tolerance
         if other != method or not same:
             held = min(tolerance, default_tolerance(other, np.float64))
         (again,) = _judge(
-            [
-                _Measured(
-                    check.name,
-                    check.shape,
-                    claimed,
-                    N,
-                    _Bounds(error, *claim_rounding(key, N), still=still, steep=steep),
-                    used,
-                    check.entries,
-                    crossed,
-                )
-            ],
+            [_measured(differences, check.key, claimed, found, check.entries, claim_rounding)],
             held,
             other,
         )
