@@ -74,6 +74,7 @@ from matgrad.finite_differences import (
     default_step,
     numerical_gradient,
     parameter_scale,
+    quotients,
     scaled_step,
 )
 from matgrad.functions import ProbabilityError
@@ -744,8 +745,9 @@ class _Quotients:
 
     A source says how big a step each array takes (:meth:`step_for`) and how far it moves
     what it perturbs (:meth:`move`), computes the changes ``J(θ + t E_p) − J(θ)``
-    (:meth:`changes`), bounds the rounding of one such change (``rounding``) and of complex
-    step's quotient (:meth:`complex_rounding`), and makes a copy of itself in another
+    (:meth:`changes`; a source whose loop computes the quotients themselves overrides
+    :meth:`quotients` instead), bounds the rounding of one such change (``rounding``) and of
+    complex step's quotient (:meth:`complex_rounding`), and makes a copy of itself in another
     precision (:meth:`on`). For forward and central differences the bound is the rounding
     error of the change divided by the step, plus the change from the same difference at
     twice the step (its truncation error, estimated as in Richardson extrapolation; tested at
@@ -777,45 +779,27 @@ class _Quotients:
         shapes = [self.shape(key) if entries[key] is None else (len(entries[key]),) for key in keys]
         steps = [self.step_for(key, step) for key in keys]
         multiples = self.multiples(method, step, keys)
-        factors = [
-            sign * t
-            for t in multiples
-            for sign in {"forward": [1], "central": [1, -1], "complex": [1j]}[method]
-        ]
         chosen = {
             key: np.arange(math.prod(shape)) if entries[key] is None else entries[key]
             for key, shape in zip(keys, shapes, strict=True)
         }
-        moves = {key: [t * s for t in factors] for key, s in zip(keys, steps, strict=True)}
-        changes, crossed = self.changes(method, chosen, moves, advance)
-        # The changes of all arrays side by side (one row a step), a segment each: every
-        # quotient below is taken for all at once, each entry with its array's step.
+        # N at each multiple of the step, all arrays side by side, a segment each.
+        Ns, crossed = self.quotients(method, chosen, steps, multiples, advance)
         sizes = [math.prod(shape) for shape in shapes]
         starts = _starts(sizes)
 
         def per_entry(values):
-            return np.repeat(np.asarray(values, dtype=changes.real.dtype), sizes)
+            return np.repeat(np.asarray(values, dtype=Ns[0].dtype), sizes)
 
-        # N at each multiple t of the step: complex Im ΔJ / ts, central (ΔJ+ − ΔJ−) / 2ts,
-        # forward ΔJ / ts.
         if method == "complex":
-            Ns = [
-                np.imag(changes[i]) / per_entry([t * s for s in steps])
-                for i, t in enumerate(multiples)
-            ]
             rounding = [
                 self.complex_rounding(key, entries[key], Ns[0][first : first + size])
                 for key, first, size in zip(keys, starts.tolist(), sizes, strict=True)
             ]
             margin = 1
         elif method == "central":
-            Ns = [
-                (changes[2 * i] - changes[2 * i + 1]) / per_entry([2 * t * s for s in steps])
-                for i, t in enumerate(multiples)
-            ]
             rounding, margin = [self.rounding / s for s in steps], 1
         else:
-            Ns = [changes[i] / per_entry([t * s for s in steps]) for i, t in enumerate(multiples)]
             rounding, margin = [2 * self.rounding / s for s in steps], 2
         N = Ns[0]
         steep = [False] * len(keys)
@@ -862,6 +846,27 @@ class _Quotients:
                 keys, shapes, sizes, starts.tolist(), bounds, steps, still, steep, strict=True
             )
         }
+
+    def quotients(self, method, entries, steps, multiples, advance):
+        """``N`` at each multiple ``t`` of each array's step ``s`` (the ``steps``, in the
+        order of ``entries``), the arrays' entries side by side, and whether each entry's
+        steps crossed a kink: from the changes of ``J`` (:meth:`changes`), taken at every
+        step at once, each divided by its own step (:func:`quotients`)."""
+        signs = {"forward": [1], "central": [1, -1], "complex": [1j]}[method]
+        factors = [sign * t for t in multiples for sign in signs]
+        moves = {key: [t * s for t in factors] for key, s in zip(entries, steps, strict=True)}
+        changes, crossed = self.changes(method, entries, moves, advance)
+        sizes = [len(chosen) for chosen in entries.values()]
+        rows = len(signs)  # the changes of one multiple: its step and, for central, −step
+        Ns = [
+            quotients(
+                method,
+                changes[rows * i : rows * (i + 1)],
+                np.repeat(np.asarray([t * s for s in steps], dtype=changes.real.dtype), sizes),
+            )
+            for i, t in enumerate(multiples)
+        ]
+        return Ns, crossed
 
 
 class _Differences(_Quotients):
@@ -973,37 +978,29 @@ class _Differences(_Quotients):
 
     def changes(self, method, entries, moves, advance):
         """The changes of ``J`` (one row a step, the parameters' entries side by side) and
-        whether each entry's steps crossed a kink: batched, or by the reference loop, which
-        reports none."""
-        keys = list(entries)
-        if self.batched:
-            found = cost_changes(
-                self.work,
-                self.record,
-                self.y,
-                entries,
-                moves,
-                memory=MEMORY_BUDGET,
-                advance=advance,
-            )
-            changes = np.concatenate([found[key][0] for key in keys], axis=1)
-            return changes, np.concatenate([found[key][1] for key in keys])
-        first = moves[keys[0]]
-        multiples = sorted({round(abs(t) / abs(first[0])) for t in first})
-        changes = np.concatenate(
-            [
-                self._reference(*key, method, moves[key], entries[key], advance, multiples)
-                for key in keys
-            ],
-            axis=1,
+        whether each entry's steps crossed a kink, batched (:func:`cost_changes`)."""
+        found = cost_changes(
+            self.work, self.record, self.y, entries, moves, memory=MEMORY_BUDGET, advance=advance
         )
-        return changes, np.zeros(changes.shape[1], dtype=bool)
+        changes = np.concatenate([found[key][0] for key in entries], axis=1)
+        return changes, np.concatenate([found[key][1] for key in entries])
 
-    def _reference(self, name, k, method, moves, entries, advance, multiples):
-        """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step).
+    def quotients(self, method, entries, steps, multiples, advance):
+        """Batched, from the changes (:meth:`changes`); or by the reference loop, whose
+        quotients are :func:`numerical_gradient`'s own, and which reports no kink crossed."""
+        if self.batched:
+            return super().quotients(method, entries, steps, multiples, advance)
+        found = [
+            [self._reference(*key, method, t * s, chosen, advance) for t in multiples]
+            for (key, chosen), s in zip(entries.items(), steps, strict=True)
+        ]
+        Ns = [np.concatenate(at) for at in zip(*found, strict=True)]  # one per multiple
+        return Ns, np.zeros(len(Ns[0]), dtype=bool)
 
-        The loop differentiates ``J`` as a function of the ``entries`` alone.
-        """
+    def _reference(self, name, k, method, step, entries, advance):
+        """The reference loop's ``N`` for the ``entries`` (flat) of ``W(k)`` or ``b(k)``:
+        :func:`numerical_gradient` of ``J`` (:class:`ParameterCost`) as a function of those
+        entries alone, as :func:`~matgrad.parameter_gradient` takes it for all of them."""
         cost = ParameterCost(self.work, self.x, self.y, name, k)
         parameter = self.work.parameter(name, k)
 
@@ -1012,21 +1009,10 @@ class _Differences(_Quotients):
             moved[entries] = chosen
             return cost(moved.reshape(parameter.shape))
 
-        values = parameter.ravel()[entries]
-        step = abs(moves[0])
-        rows = []
-        for size in multiples:
-            N = numerical_gradient(f, values, method=method, step=size * step).ravel()
-            if advance is not None:
-                advance(len(N) * (2 if method == "central" else 1))
-            # Back to changes of J: forward N = ΔJ/s, central N = (ΔJ+ − ΔJ−)/2s.
-            if method == "complex":
-                rows.append(1j * N * size * step)
-            elif method == "forward":
-                rows.append(N * size * step)
-            else:
-                rows.extend([N * size * step, -N * size * step])
-        return np.array(rows)
+        N = numerical_gradient(f, parameter.ravel()[entries], method=method, step=step)
+        if advance is not None:
+            advance(len(N) * (2 if method == "central" else 1))
+        return N
 
 
 class _FunctionDifferences(_Quotients):
