@@ -506,9 +506,8 @@ def check(
     seed = non_negative_int("seed", seed)
     differences = _FunctionDifferences(f, {n: a.astype(dtype) for n, a in inputs.items()})
     differences.analytic = analytic is True
-    claim_eps = {
-        name: float(np.finfo(min(A.dtype, precision, key=lambda d: d.itemsize)).eps)
-        for name, A in claims.items()
+    claim_dtypes = {  # each claim's precision: its own, or the inputs' if narrower
+        name: min(A.dtype, precision, key=lambda d: d.itemsize) for name, A in claims.items()
     }
     entries = dict.fromkeys(claims)
     if sample is not None:
@@ -530,15 +529,15 @@ def check(
     # J and its noise (Moré and Wild's estimate) in each claim's own precision: how far
     # rounding blurs J where the claim was computed (see _claim_rounding).
     blurred = {}
-    for name, eps in claim_eps.items():
-        at = differences.on(np.float32 if eps > np.finfo(np.float64).eps else np.float64)
+    for name, claim_dtype in claim_dtypes.items():
+        at = differences.on(claim_dtype)
         blurred[name] = (at.rounding, abs(float(at.J)), at.step_for(name, 1.0))
     with _progress_bar(total, total > PROGRESS_EVALUATIONS, progress) as advance:
         return _run(
             differences,
             {name: A.astype(np.float64) for name, A in claims.items()},
             entries,
-            lambda name, N: _claim_rounding(N, claim_eps[name], *blurred[name]),
+            lambda name, N: _claim_rounding(N, claim_dtypes[name], *blurred[name]),
             method=method,
             step=step,
             tolerance=tolerance,
@@ -549,24 +548,24 @@ def check(
         )
 
 
-def _claim_rounding(N, eps, noise, J, scale) -> tuple[float, float]:
+def _claim_rounding(N, dtype, noise, J, scale) -> tuple[float, float]:
     """The rounding a claim of :func:`check` may carry (absolute), for differences ``N``.
 
-    Bounded: :data:`CLAIM_ULPS` of its precision ``eps``; a claim within it can PASS. Beyond
-    it, unknown: nothing bounds how code the check cannot rerun rounds, so a disagreement
-    that rounding in the claim's precision may explain is UNRESOLVED, not FAIL. That is, a
-    margin (:data:`NOISE_MARGIN_CLAIM`) of ``J``'s ``noise`` in that precision, per unit of
-    the input (whose ``scale`` is its largest entry: a saturated unit's slope rounds by ε,
-    not by ε of itself) and relative to ``J`` of the largest entry (a near fit keeps as few
-    digits of ŷ − y in its gradient as in ``J``); for a float32 claim, also
-    :data:`RESOLUTION` of the largest entry.
+    Bounded: :data:`CLAIM_ULPS` of its precision's ε (its ``dtype``'s); a claim within it can
+    PASS. Beyond it, unknown: nothing bounds how code the check cannot rerun rounds, so a
+    disagreement that rounding in the claim's precision may explain is UNRESOLVED, not FAIL.
+    That is, a margin (:data:`NOISE_MARGIN_CLAIM`) of ``J``'s ``noise`` in that precision, per
+    unit of the input (whose ``scale`` is its largest entry: a saturated unit's slope rounds by
+    ε, not by ε of itself) and relative to ``J`` of the largest entry (a near fit keeps as few
+    digits of ŷ − y in its gradient as in ``J``); for a float32 claim, also :data:`RESOLUTION`
+    of the largest entry.
     """
     largest = float(np.max(np.abs(N), initial=0.0))
     relative = noise / max(J, np.finfo(np.float64).tiny)
     unknown = NOISE_MARGIN_CLAIM * (noise / scale + relative * largest)
-    if eps > np.finfo(np.float64).eps:
+    if dtype == np.float32:
         unknown += RESOLUTION * largest
-    return CLAIM_ULPS * eps * largest, unknown
+    return CLAIM_ULPS * float(np.finfo(dtype).eps) * largest, unknown
 
 
 def _named_arrays(what, value, convert) -> dict[str, np.ndarray]:
