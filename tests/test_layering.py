@@ -135,6 +135,17 @@ def chapter_code() -> dict[str, str]:
     return code
 
 
+def teaching_imports(source: str) -> set[str]:
+    """The teaching modules a chapter's code imports (``from matgrad.book import a, b``, on
+    one line or in parentheses)."""
+    return {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module == "matgrad.book"
+        for alias in node.names
+    }
+
+
 @pytest.mark.parametrize("name", TEACHING)
 def test_each_teaching_module_names_exactly_the_chapters_that_use_it(name):
     short = name.rpartition(".")[2]
@@ -146,7 +157,10 @@ def test_each_teaching_module_names_exactly_the_chapters_that_use_it(name):
     using = {
         chapter
         for chapter, source in code.items()
-        if re.search(rf"^from matgrad\.book import .*\b{short}\b", source, re.M)
-        and re.search(rf"(?<![\w.]){short}\.\w", source)
+        if short in teaching_imports(source) and re.search(rf"(?<![\w.]){short}\.\w", source)
     }
-    assert named == using
+    assert named == using, (
+        f"the 'Used in:' paragraph of {MODULES[name].relative_to(ROOT)}'s docstring must name "
+        f"the chapters that import and use it: add {sorted(using - named) or 'none'}, "
+        f"remove {sorted(named - using) or 'none'}"
+    )
