@@ -13,7 +13,7 @@ from matgrad.book.examples import example_problem
     widths=st.lists(st.integers(1, 6), min_size=2, max_size=4),
     m=st.integers(1, 4),
     seed=st.integers(0, 1000),
-    activation=st.sampled_from(["identity", "tanh", "sigmoid", "relu"]),
+    activation=st.sampled_from(list(mg.ACTIVATIONS)),
     loss=st.sampled_from(["squared_error", "softmax_cross_entropy"]),
     reduction=st.sampled_from(["mean", "sum"]),
     lam=st.sampled_from([0.0, 0.4]),
