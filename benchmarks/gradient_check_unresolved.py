@@ -132,9 +132,8 @@ def build(spec: Spec, dtype) -> tuple[mg.MLP, np.ndarray, np.ndarray]:
 def significant(report, claimed, true) -> bool:
     """Whether ``claimed`` is ≥ 5 % of the largest true entry off, on the entries checked."""
     for check in report.checks:
-        name, k = check.name[0], int(check.name[2:-1])
-        A = np.asarray(claimed.parameter(name, k), dtype=np.float64)
-        T = true.parameter(name, k)
+        A = np.asarray(claimed.parameter(*check.key), dtype=np.float64)
+        T = true.parameter(*check.key)
         if A.shape != T.shape:
             return True
         if check.entries is not None:

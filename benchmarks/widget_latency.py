@@ -3,7 +3,7 @@
 For each widget, at its default settings and at the largest its controls allow, this times
 
 - the pure computation the widget is a view of (functions in matgrad.book: shapes, walkthrough,
-  checking, step_size),
+  settings_check, step_size),
 - the widget's whole update: that computation, the HTML summary and the PNG figure.
 
 Each timed update changes a control the way a reader would (the next seed, the other step),
@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 
 from _common import describe_machine, format_time, median_seconds, print_table
 
-from matgrad.book import checking, examples, shapes, step_size, walkthrough, widgets
+from matgrad.book import examples, settings_check, shapes, step_size, walkthrough, widgets
 
 LARGEST_WIDTHS = [shapes.MAX_WIDTH] * (shapes.MAX_DEPTH + 1)
 
@@ -71,7 +71,7 @@ def gradient_checker_cases():
         checker.widths.value, checker.batch.value = text, m
 
         def pure(text=text, m=m):
-            checking.check_from_settings(examples.parse_widths(text), m=m, method="central")
+            settings_check.check_from_settings(examples.parse_widths(text), m=m, method="central")
 
         def next_seed(checker=checker):
             checker.seed.value = 1 - checker.seed.value

@@ -13,7 +13,7 @@ from matgrad.book.examples import example_problem
     widths=st.lists(st.integers(1, 6), min_size=2, max_size=4),
     m=st.integers(1, 4),
     seed=st.integers(0, 1000),
-    activation=st.sampled_from(["identity", "tanh", "sigmoid", "relu"]),
+    activation=st.sampled_from(list(mg.ACTIVATIONS)),
     loss=st.sampled_from(["squared_error", "softmax_cross_entropy"]),
     reduction=st.sampled_from(["mean", "sum"]),
     lam=st.sampled_from([0.0, 0.4]),
@@ -137,3 +137,21 @@ def test_all_parameters_at_once_give_each_parameters_own_differences():
         )[key]
         np.testing.assert_array_equal(together[key][0], changes)
         np.testing.assert_array_equal(together[key][1], crossed)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("method", ["forward", "central", "complex"])
+@pytest.mark.parametrize("sample", [None, 3])
+def test_the_check_s_differences_are_parameter_gradient_s_bit_for_bit(batched, method, sample):
+    # One implementation: the check divides the changes of J as batched_parameter_gradient
+    # does (finite_differences.quotients), and its reference loop keeps numerical_gradient's
+    # quotients as parameter_gradient(batched=False) returns them.
+    net, x, y = example_problem([4, 5, 3, 2], m=3, seed=5, activation="sigmoid", lam=0.2)
+    report = mg.gradient_check(net, x, y, method=method, batched=batched, sample=sample)
+    for check in report.checks:
+        N = mg.parameter_gradient(
+            net, x, y, *check.key, method=method, step=check.step, batched=batched
+        )
+        if check.entries is not None:
+            N = N.ravel()[check.entries]
+        np.testing.assert_array_equal(check.numerical, N)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from matgrad.book import checking, examples
+from matgrad.book import examples, settings_check
 
 
 def test_parse_widths():
@@ -18,4 +18,5 @@ def test_softmax_settings_use_one_hot_targets_and_logits():
     net, _, y = examples.example_problem([3, 4, 3], loss="softmax_cross_entropy", m=5, seed=2)
     assert net.f(2).name == "identity"
     np.testing.assert_array_equal(y.sum(axis=0), 1.0)
-    assert checking.check_from_settings([3, 4, 3], loss="softmax_cross_entropy").verdict == "PASS"
+    outcome = settings_check.check_from_settings([3, 4, 3], loss="softmax_cross_entropy")
+    assert outcome.verdict == "PASS"

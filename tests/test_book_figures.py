@@ -15,7 +15,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.transforms import Bbox
 
 import matgrad as mg
-from matgrad.book import checking, figures, im2col, shapes
+from matgrad.book import examples, figures, im2col, settings_check, shapes
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ def test_shapes_figure_marks_a_product_that_cannot_be_formed():
 
 
 def test_gradient_comparison_shares_a_symmetric_colour_scale():
-    report = checking.check_from_settings([3, 4, 2], lam=0.1).report
+    report = settings_check.check_from_settings([3, 4, 2], lam=0.1).report
     check = report["W(1)"]
     figure = figures.plot_gradient_comparison(check)
     images = [ax.images[0] for ax in figure.axes[:3]]
@@ -65,7 +65,7 @@ def test_gradient_comparison_shares_a_symmetric_colour_scale():
 
 
 def test_gradient_comparison_reports_a_wrongly_shaped_claim():
-    net, x, y = checking.example_problem([3, 4, 2], m=2)
+    net, x, y = examples.example_problem([3, 4, 2], m=2)
     wrong = mg.backward_with_mistake(net, net.forward(x, y), y, "h_g_transpose")
     check = mg.gradient_check(net, x, y, gradients=wrong)["W(2)"]
     figure = figures.plot_gradient_comparison(check)
@@ -371,11 +371,11 @@ def test_step_errors_alt_tells_each_curve_in_words_that_hold_on_any_cpu():
 
 
 def test_gradient_comparison_alt_names_the_check_and_its_verdict():
-    outcome = checking.check_from_settings([3, 3, 3], mistake="h_g_transpose")
+    outcome = settings_check.check_from_settings([3, 3, 3], mistake="h_g_transpose")
     check = outcome.report["W(1)"]
     alt = figures.gradient_comparison_alt(check)
     assert alt.startswith("W(1) (3×3): FAIL.") and "differ visibly" in alt
-    right = checking.check_from_settings([3, 3, 3]).report["W(1)"]
+    right = settings_check.check_from_settings([3, 3, 3]).report["W(1)"]
     assert "PASS" in figures.gradient_comparison_alt(right)
     assert "differ visibly" not in figures.gradient_comparison_alt(right)
 

@@ -16,7 +16,7 @@ import PIL.Image
 import pytest
 import traitlets
 
-from matgrad.book import checking, figures, im2col, widgets
+from matgrad.book import figures, im2col, settings_check, widgets
 from matgrad.book.text import shape_text
 from matgrad.mistakes import MISTAKES
 
@@ -78,7 +78,7 @@ def test_gradient_checker_turns_pass_into_fail_with_a_wrong_formula():
         checker.mistake.value = mistake
         assert checker.verdict == "FAIL", mistake
         assert "FAIL" in checker.summary.value
-    checker.mistake.value = checking.CORRECT
+    checker.mistake.value = settings_check.CORRECT
     assert checker.verdict == "PASS"
     checker.parameter.value = "b(2)"
     assert checker.image.png.startswith(b"\x89PNG")
@@ -150,7 +150,7 @@ IMPOSSIBLE = {
         None,
         _set("mistake", "dropped_transpose"),
         ("dropped transpose fails",),
-        _set("mistake", checking.CORRECT),
+        _set("mistake", settings_check.CORRECT),
     ),
     "widths that are not numbers": (
         None,
@@ -172,7 +172,7 @@ IMPOSSIBLE = {
         None,
         _set("mistake", None),
         ("formula for Algorithm 6.4",),
-        _set("mistake", checking.CORRECT),
+        _set("mistake", settings_check.CORRECT),
     ),
 }
 
@@ -217,7 +217,7 @@ def test_observers_survive_values_set_from_code_again_and_again():
         assert checker.verdict == "NO CHECK"
     checker.activation.value = "sigmoid"
     checker.loss.value = "squared_error"
-    checker.mistake.value = checking.CORRECT
+    checker.mistake.value = settings_check.CORRECT
     checker.lam.value = 0.3
     assert checker.verdict == "NO CHECK" and "choose a method" in checker.summary.value
     checker.method.value = "central"  # the step follows the method: no NaN left
@@ -239,7 +239,7 @@ def test_an_error_inside_the_check_or_the_picture_is_no_check_not_an_exception(m
     def broken(*args, **kwargs):
         raise KeyError("W(3)")
 
-    monkeypatch.setattr(checking, "gradient_check", broken)
+    monkeypatch.setattr(settings_check, "gradient_check", broken)
     for seed in (1, 2):
         checker.seed.value = seed
         _assert_no_check(checker, "KeyError", "W(3)")
@@ -289,8 +289,12 @@ def _unresolved(report):
 
 
 def test_an_unresolved_check_is_shown_in_amber_with_its_summary_never_green(monkeypatch):
-    real = checking.gradient_check
-    monkeypatch.setattr(checking, "gradient_check", lambda *a, **k: _unresolved(real(*a, **k)))
+    real = settings_check.gradient_check
+
+    def unresolved(*args, **kwargs):
+        return _unresolved(real(*args, **kwargs))
+
+    monkeypatch.setattr(settings_check, "gradient_check", unresolved)
     checker = widgets.make_gradient_checker()
     assert checker.verdict == "UNRESOLVED" and checker.outcome.verdict == "UNRESOLVED"
     assert repr(checker).endswith("-> UNRESOLVED)")
@@ -307,7 +311,7 @@ def test_an_unresolved_check_is_shown_in_amber_with_its_summary_never_green(monk
 
 
 def test_the_comparison_picture_leaves_nan_and_inf_out_of_its_scales():
-    check = checking.check_from_settings([3, 3, 3]).report["W(1)"]
+    check = settings_check.check_from_settings([3, 3, 3]).report["W(1)"]
     claimed = check.claimed.copy()
     claimed[0, 0], claimed[1, 1] = np.nan, np.inf
     broken = _Like(check, claimed=claimed, rel_error=np.inf, verdict="FAIL", passed=False)
@@ -430,7 +434,7 @@ def test_gradient_checker_redraws_its_one_figure_and_skips_an_unchanged_check():
         (checker.parameter, "W(1)"),
         (checker.mistake, "h_g_transpose"),  # h gᵀ is 3 × 4 for a 4 × 3 W(1): shapes differ
         (checker.parameter, "W(2)"),
-        (checker.mistake, checking.CORRECT),
+        (checker.mistake, settings_check.CORRECT),
         (checker.widths, "5-6-4"),
     ]:
         _assert_redrawn_in_place(checker, lambda c=control, v=value: setattr(c, "value", v), fresh)
@@ -819,7 +823,7 @@ def test_the_im2col_explorers_alt_text_follows_its_settings():
 def test_the_checker_s_formulas_read_as_formulas_not_code_names():
     checker = widgets.make_gradient_checker()
     labels = [label for label, _ in checker.mistake.options]
-    assert labels[0] == checking.CORRECT
+    assert labels[0] == settings_check.CORRECT
     # Each wrong formula is shown as the library describes it; its value stays the name.
     assert labels[1:] == list(MISTAKES.values())
     assert [value for _, value in checker.mistake.options[1:]] == list(MISTAKES)

@@ -77,6 +77,7 @@ def test_several_inputs_get_a_row_each_and_unclaimed_inputs_stay_fixed():
 
     report = mg.check(f, {"A": A, "B": B}, {"A": G @ B.T, "B": A.T @ G})
     assert [row.name for row in report.checks] == ["A", "B"]
+    assert [row.key for row in report.checks] == ["A", "B"]  # an input's key is its name
     assert report.verdict == PASS, report
     only = mg.check(f, {"A": A, "B": B}, {"B": A.T @ G})
     assert [row.name for row in only.checks] == ["B"] and only.passed

@@ -41,6 +41,9 @@ def test_report_reads_well_and_indexes_by_name(problem):
     for name in ("W(1)", "b(1)", "W(2)", "b(2)"):
         assert name in text
         assert report[name].name == name
+    # Each row carries its parameter's key beside its label: no label to parse back.
+    assert [check.key for check in report.checks] == list(net.parameters())
+    assert "key" not in repr(report.checks[0])  # the name says it
     assert text.startswith("Gradient check: PASS") and "4×3" in text and "2×1" in text
     assert "<table>" in report._repr_html_()
     with pytest.raises(KeyError, match="W\\(3\\)"):

@@ -170,6 +170,17 @@ def test_a_module_of_a_package_is_used_through_its_package_s_names():
     assert not re.search(pattern, "figures.plot_step_errors(steps, errors)")
 
 
+def teaching_imports(source: str) -> set[str]:
+    """The teaching modules a chapter's code imports (``from matgrad.book import a, b``, on
+    one line or in parentheses)."""
+    return {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module == "matgrad.book"
+        for alias in node.names
+    }
+
+
 @pytest.mark.parametrize("name", TEACHING)
 def test_each_teaching_module_names_exactly_the_chapters_that_use_it(name):
     docstring = ast.get_docstring(ast.parse(MODULES[name].read_text())) or ""
@@ -181,7 +192,10 @@ def test_each_teaching_module_names_exactly_the_chapters_that_use_it(name):
     using = {
         chapter
         for chapter, source in code.items()
-        if re.search(rf"^from matgrad\.book import .*\b{imported}\b", source, re.M)
-        and re.search(use, source)
+        if imported in teaching_imports(source) and re.search(use, source)
     }
-    assert named == using
+    assert named == using, (
+        f"the 'Used in:' paragraph of {MODULES[name].relative_to(ROOT)}'s docstring must name "
+        f"the chapters that import and use it: add {sorted(using - named) or 'none'}, "
+        f"remove {sorted(named - using) or 'none'}"
+    )

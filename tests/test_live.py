@@ -44,7 +44,7 @@ from lite_support import (
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, QuietHandler, axe_script, toc_pages
 
-from matgrad.book.checking import CORRECT
+from matgrad.book.settings_check import CORRECT
 from matgrad.mistakes import MISTAKES
 
 ROOT = Path(__file__).resolve().parent.parent

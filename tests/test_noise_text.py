@@ -89,7 +89,17 @@ def row(error, uncertainty, *, tau=1e-7, verdict=None, method="central", dtype=n
         verdict = FAIL if error > tolerance else UNRESOLVED if uncertainty > RESOLUTION else PASS
     zeros = np.zeros((2, 2), dtype=dtype)
     return ParameterCheck(
-        "W(1)", (2, 2), zeros, zeros, error, tolerance, uncertainty, verdict, method, 6e-6
+        name="W(1)",
+        key=("W", 1),
+        shape=(2, 2),
+        claimed=zeros,
+        numerical=zeros,
+        rel_error=error,
+        tolerance=tolerance,
+        uncertainty=uncertainty,
+        verdict=verdict,
+        method=method,
+        step=6e-6,
     )
 
 

@@ -74,6 +74,7 @@ from matgrad.finite_differences import (
     default_step,
     numerical_gradient,
     parameter_scale,
+    quotients,
     scaled_step,
 )
 from matgrad.functions import ProbabilityError
@@ -227,19 +228,23 @@ def relative_error(A, N) -> float:
     return float(np.max(np.abs(A - N), initial=0.0) / max(scale, tiny))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ParameterCheck:
     """The check of one parameter: the claimed and numerical gradients and the verdict.
 
-    ``claimed`` and ``numerical`` have the parameter's shape, or are the sampled entries
-    (flat, indices in ``entries``) when the check took a sample; ``kinked`` counts the
-    entries whose differences crossed a kink. ``uncertainty`` is ``u``,
-    ``tolerance`` the parameter's ``t = τ + u``, ``method`` and ``step`` the differences
-    that decided. When the claimed gradient has the wrong shape (e.g. ``h gᵀ`` for a
-    non-square ``W``) ``rel_error`` is ``inf`` and ``note`` says why.
+    ``name`` is the parameter's label (``"W(1)"``, or an input's name in :func:`check`) and
+    ``key`` what was differentiated, carried beside it: ``(name, k)`` for a network's
+    ``W(k)`` or ``b(k)``, the input's name in :func:`check`. ``claimed`` and ``numerical``
+    have the parameter's shape, or are the sampled entries (flat, indices in ``entries``)
+    when the check took a sample; ``kinked`` counts the entries whose differences crossed a
+    kink. ``uncertainty`` is ``u``, ``tolerance`` the parameter's ``t = τ + u``, ``method``
+    and ``step`` the differences that decided. When the claimed gradient has the wrong shape
+    (e.g. ``h gᵀ`` for a non-square ``W``) ``rel_error`` is ``inf`` and ``note`` says why.
+    Built by keyword only: there are too many fields to pass by position.
     """
 
     name: str
+    key: tuple[str, int] | str = field(repr=False)  # the name says it
     shape: tuple[int, ...]
     claimed: np.ndarray
     numerical: np.ndarray
@@ -494,9 +499,8 @@ def check(
     seed = non_negative_int("seed", seed)
     differences = _FunctionDifferences(f, {n: a.astype(dtype) for n, a in inputs.items()})
     differences.analytic = analytic is True
-    claim_eps = {
-        name: float(np.finfo(min(A.dtype, precision, key=lambda d: d.itemsize)).eps)
-        for name, A in claims.items()
+    claim_dtypes = {  # each claim's precision: its own, or the inputs' if narrower
+        name: min(A.dtype, precision, key=lambda d: d.itemsize) for name, A in claims.items()
     }
     entries = dict.fromkeys(claims)
     if sample is not None:
@@ -518,15 +522,15 @@ def check(
     # J and its noise (Moré and Wild's estimate) in each claim's own precision: how far
     # rounding blurs J where the claim was computed (see _claim_rounding).
     blurred = {}
-    for name, eps in claim_eps.items():
-        at = differences.on(np.float32 if eps > np.finfo(np.float64).eps else np.float64)
+    for name, claim_dtype in claim_dtypes.items():
+        at = differences.on(claim_dtype)
         blurred[name] = (at.rounding, abs(float(at.J)), at.step_for(name, 1.0))
     with _progress_bar(total, total > PROGRESS_EVALUATIONS, progress) as advance:
         return _run(
             differences,
             {name: A.astype(np.float64) for name, A in claims.items()},
             entries,
-            lambda name, N: _claim_rounding(N, claim_eps[name], *blurred[name]),
+            lambda name, N: _claim_rounding(N, claim_dtypes[name], *blurred[name]),
             method=method,
             step=step,
             tolerance=tolerance,
@@ -537,24 +541,24 @@ def check(
         )
 
 
-def _claim_rounding(N, eps, noise, J, scale) -> tuple[float, float]:
+def _claim_rounding(N, dtype, noise, J, scale) -> tuple[float, float]:
     """The rounding a claim of :func:`check` may carry (absolute), for differences ``N``.
 
-    Bounded: :data:`CLAIM_ULPS` of its precision ``eps``; a claim within it can PASS. Beyond
-    it, unknown: nothing bounds how code the check cannot rerun rounds, so a disagreement
-    that rounding in the claim's precision may explain is UNRESOLVED, not FAIL. That is, a
-    margin (:data:`NOISE_MARGIN_CLAIM`) of ``J``'s ``noise`` in that precision, per unit of
-    the input (whose ``scale`` is its largest entry: a saturated unit's slope rounds by ε,
-    not by ε of itself) and relative to ``J`` of the largest entry (a near fit keeps as few
-    digits of ŷ − y in its gradient as in ``J``); for a float32 claim, also
-    :data:`RESOLUTION` of the largest entry.
+    Bounded: :data:`CLAIM_ULPS` of its precision's ε (its ``dtype``'s); a claim within it can
+    PASS. Beyond it, unknown: nothing bounds how code the check cannot rerun rounds, so a
+    disagreement that rounding in the claim's precision may explain is UNRESOLVED, not FAIL.
+    That is, a margin (:data:`NOISE_MARGIN_CLAIM`) of ``J``'s ``noise`` in that precision, per
+    unit of the input (whose ``scale`` is its largest entry: a saturated unit's slope rounds by
+    ε, not by ε of itself) and relative to ``J`` of the largest entry (a near fit keeps as few
+    digits of ŷ − y in its gradient as in ``J``); for a float32 claim, also :data:`RESOLUTION`
+    of the largest entry.
     """
     largest = float(np.max(np.abs(N), initial=0.0))
     relative = noise / max(J, np.finfo(np.float64).tiny)
     unknown = NOISE_MARGIN_CLAIM * (noise / scale + relative * largest)
-    if eps > np.finfo(np.float64).eps:
+    if dtype == np.float32:
         unknown += RESOLUTION * largest
-    return CLAIM_ULPS * eps * largest, unknown
+    return CLAIM_ULPS * float(np.finfo(dtype).eps) * largest, unknown
 
 
 def _named_arrays(what, value, convert) -> dict[str, np.ndarray]:
@@ -714,14 +718,28 @@ def _largest(values: np.ndarray, entries: np.ndarray | None) -> float:
     return float((values if entries is None else values[entries]).max(initial=0.0))
 
 
+class _Numerical(NamedTuple):
+    """One array's differences: ``N``, the bound on its error, the step used, which entries'
+    steps crossed a kink, whether no step reached ``J``, and whether the step was too large
+    for its truncation error to be estimated (:data:`SMALL_MOVE`; ``error`` is then ``inf``)."""
+
+    N: np.ndarray
+    error: float
+    step: float
+    crossed: np.ndarray
+    still: bool
+    steep: bool
+
+
 class _Quotients:
     """What every source of differences shares: from changes of ``J``, the quotients ``N``
     and the bound on the error of each.
 
     A source says how big a step each array takes (:meth:`step_for`) and how far it moves
     what it perturbs (:meth:`move`), computes the changes ``J(θ + t E_p) − J(θ)``
-    (:meth:`changes`), bounds the rounding of one such change (``rounding``) and of complex
-    step's quotient (:meth:`complex_rounding`), and makes a copy of itself in another
+    (:meth:`changes`; a source whose loop computes the quotients themselves overrides
+    :meth:`quotients` instead), bounds the rounding of one such change (``rounding``) and of
+    complex step's quotient (:meth:`complex_rounding`), and makes a copy of itself in another
     precision (:meth:`on`). For forward and central differences the bound is the rounding
     error of the change divided by the step, plus the change from the same difference at
     twice the step (its truncation error, estimated as in Richardson extrapolation; tested at
@@ -743,10 +761,8 @@ class _Quotients:
             return [1, 2, 4]
         return [1] if method == "complex" else [1, 2]
 
-    def gradients(self, method, step, entries, advance=None):
-        """For each array of ``entries``: ``N``, its error bound, the step used, which
-        entries' steps crossed a kink, whether no step reached ``J``, and whether the step
-        was too large for its truncation error to be estimated (:data:`SMALL_MOVE`).
+    def gradients(self, method, step, entries, advance=None) -> dict[object, _Numerical]:
+        """For each array of ``entries``, its :class:`_Numerical` gradient.
 
         ``entries`` maps a key to the entries to differentiate (flat indices), or to
         ``None`` for all of them; ``step`` is the base step, scaled for each array.
@@ -755,45 +771,27 @@ class _Quotients:
         shapes = [self.shape(key) if entries[key] is None else (len(entries[key]),) for key in keys]
         steps = [self.step_for(key, step) for key in keys]
         multiples = self.multiples(method, step, keys)
-        factors = [
-            sign * t
-            for t in multiples
-            for sign in {"forward": [1], "central": [1, -1], "complex": [1j]}[method]
-        ]
         chosen = {
             key: np.arange(math.prod(shape)) if entries[key] is None else entries[key]
             for key, shape in zip(keys, shapes, strict=True)
         }
-        moves = {key: [t * s for t in factors] for key, s in zip(keys, steps, strict=True)}
-        changes, crossed = self.changes(method, chosen, moves, advance)
-        # The changes of all arrays side by side (one row a step), a segment each: every
-        # quotient below is taken for all at once, each entry with its array's step.
+        # N at each multiple of the step, all arrays side by side, a segment each.
+        Ns, crossed = self.quotients(method, chosen, steps, multiples, advance)
         sizes = [math.prod(shape) for shape in shapes]
         starts = _starts(sizes)
 
         def per_entry(values):
-            return np.repeat(np.asarray(values, dtype=changes.real.dtype), sizes)
+            return np.repeat(np.asarray(values, dtype=Ns[0].dtype), sizes)
 
-        # N at each multiple t of the step: complex Im ΔJ / ts, central (ΔJ+ − ΔJ−) / 2ts,
-        # forward ΔJ / ts.
         if method == "complex":
-            Ns = [
-                np.imag(changes[i]) / per_entry([t * s for s in steps])
-                for i, t in enumerate(multiples)
-            ]
             rounding = [
                 self.complex_rounding(key, entries[key], Ns[0][first : first + size])
                 for key, first, size in zip(keys, starts.tolist(), sizes, strict=True)
             ]
             margin = 1
         elif method == "central":
-            Ns = [
-                (changes[2 * i] - changes[2 * i + 1]) / per_entry([2 * t * s for s in steps])
-                for i, t in enumerate(multiples)
-            ]
             rounding, margin = [self.rounding / s for s in steps], 1
         else:
-            Ns = [changes[i] / per_entry([t * s for s in steps]) for i, t in enumerate(multiples)]
             rounding, margin = [2 * self.rounding / s for s in steps], 2
         N = Ns[0]
         steep = [False] * len(keys)
@@ -828,18 +826,39 @@ class _Quotients:
             still = np.logical_and.reduceat(unchanged, starts)
         still = still.tolist()
         return {
-            key: (
-                N[first : first + size].reshape(shape),
-                math.inf if too_large else bound,
-                s,
-                crossed[first : first + size].reshape(shape),
-                unchanged,
-                too_large,
+            key: _Numerical(
+                N=N[first : first + size].reshape(shape),
+                error=math.inf if too_large else bound,
+                step=s,
+                crossed=crossed[first : first + size].reshape(shape),
+                still=unchanged,
+                steep=too_large,
             )
             for key, shape, size, first, bound, s, unchanged, too_large in zip(
                 keys, shapes, sizes, starts.tolist(), bounds, steps, still, steep, strict=True
             )
         }
+
+    def quotients(self, method, entries, steps, multiples, advance):
+        """``N`` at each multiple ``t`` of each array's step ``s`` (the ``steps``, in the
+        order of ``entries``), the arrays' entries side by side, and whether each entry's
+        steps crossed a kink: from the changes of ``J`` (:meth:`changes`), taken at every
+        step at once, each divided by its own step (:func:`quotients`)."""
+        signs = {"forward": [1], "central": [1, -1], "complex": [1j]}[method]
+        factors = [sign * t for t in multiples for sign in signs]
+        moves = {key: [t * s for t in factors] for key, s in zip(entries, steps, strict=True)}
+        changes, crossed = self.changes(method, entries, moves, advance)
+        sizes = [len(chosen) for chosen in entries.values()]
+        rows = len(signs)  # the changes of one multiple: its step and, for central, −step
+        Ns = [
+            quotients(
+                method,
+                changes[rows * i : rows * (i + 1)],
+                np.repeat(np.asarray([t * s for s in steps], dtype=changes.real.dtype), sizes),
+            )
+            for i, t in enumerate(multiples)
+        ]
+        return Ns, crossed
 
 
 class _Differences(_Quotients):
@@ -951,37 +970,29 @@ class _Differences(_Quotients):
 
     def changes(self, method, entries, moves, advance):
         """The changes of ``J`` (one row a step, the parameters' entries side by side) and
-        whether each entry's steps crossed a kink: batched, or by the reference loop, which
-        reports none."""
-        keys = list(entries)
-        if self.batched:
-            found = cost_changes(
-                self.work,
-                self.record,
-                self.y,
-                entries,
-                moves,
-                memory=MEMORY_BUDGET,
-                advance=advance,
-            )
-            changes = np.concatenate([found[key][0] for key in keys], axis=1)
-            return changes, np.concatenate([found[key][1] for key in keys])
-        first = moves[keys[0]]
-        multiples = sorted({round(abs(t) / abs(first[0])) for t in first})
-        changes = np.concatenate(
-            [
-                self._reference(*key, method, moves[key], entries[key], advance, multiples)
-                for key in keys
-            ],
-            axis=1,
+        whether each entry's steps crossed a kink, batched (:func:`cost_changes`)."""
+        found = cost_changes(
+            self.work, self.record, self.y, entries, moves, memory=MEMORY_BUDGET, advance=advance
         )
-        return changes, np.zeros(changes.shape[1], dtype=bool)
+        changes = np.concatenate([found[key][0] for key in entries], axis=1)
+        return changes, np.concatenate([found[key][1] for key in entries])
 
-    def _reference(self, name, k, method, moves, entries, advance, multiples):
-        """The reference loop's changes, in :func:`cost_changes`'s layout (one row a step).
+    def quotients(self, method, entries, steps, multiples, advance):
+        """Batched, from the changes (:meth:`changes`); or by the reference loop, whose
+        quotients are :func:`numerical_gradient`'s own, and which reports no kink crossed."""
+        if self.batched:
+            return super().quotients(method, entries, steps, multiples, advance)
+        found = [
+            [self._reference(*key, method, t * s, chosen, advance) for t in multiples]
+            for (key, chosen), s in zip(entries.items(), steps, strict=True)
+        ]
+        Ns = [np.concatenate(at) for at in zip(*found, strict=True)]  # one per multiple
+        return Ns, np.zeros(len(Ns[0]), dtype=bool)
 
-        The loop differentiates ``J`` as a function of the ``entries`` alone.
-        """
+    def _reference(self, name, k, method, step, entries, advance):
+        """The reference loop's ``N`` for the ``entries`` (flat) of ``W(k)`` or ``b(k)``:
+        :func:`numerical_gradient` of ``J`` (:class:`ParameterCost`) as a function of those
+        entries alone, as :func:`~matgrad.parameter_gradient` takes it for all of them."""
         cost = ParameterCost(self.work, self.x, self.y, name, k)
         parameter = self.work.parameter(name, k)
 
@@ -990,21 +1001,10 @@ class _Differences(_Quotients):
             moved[entries] = chosen
             return cost(moved.reshape(parameter.shape))
 
-        values = parameter.ravel()[entries]
-        step = abs(moves[0])
-        rows = []
-        for size in multiples:
-            N = numerical_gradient(f, values, method=method, step=size * step).ravel()
-            if advance is not None:
-                advance(len(N) * (2 if method == "central" else 1))
-            # Back to changes of J: forward N = ΔJ/s, central N = (ΔJ+ − ΔJ−)/2s.
-            if method == "complex":
-                rows.append(1j * N * size * step)
-            elif method == "forward":
-                rows.append(N * size * step)
-            else:
-                rows.extend([N * size * step, -N * size * step])
-        return np.array(rows)
+        N = numerical_gradient(f, parameter.ravel()[entries], method=method, step=step)
+        if advance is not None:
+            advance(len(N) * (2 if method == "central" else 1))
+        return N
 
 
 class _FunctionDifferences(_Quotients):
@@ -1196,6 +1196,7 @@ class _Bounds:
 class _Measured(NamedTuple):
     """One parameter's claimed gradient beside its differences, as :func:`_judge` takes it."""
 
+    key: tuple[str, int] | str
     label: str
     shape: tuple[int, ...]
     claimed: np.ndarray
@@ -1204,6 +1205,24 @@ class _Measured(NamedTuple):
     step: float
     entries: np.ndarray | None
     crossed: np.ndarray
+
+
+def _measured(differences, key, claimed, found: _Numerical, entries, claim_rounding) -> _Measured:
+    """The claim on array ``key`` of ``differences`` beside the differences ``found`` for it,
+    with the bounds on what may separate them (``claim_rounding``: see :func:`_run`)."""
+    return _Measured(
+        key=key,
+        label=differences.label(key),
+        shape=differences.shape(key),
+        claimed=claimed,
+        N=found.N,
+        bounds=_Bounds(
+            found.error, *claim_rounding(key, found.N), still=found.still, steep=found.steep
+        ),
+        step=found.step,
+        entries=entries,
+        crossed=found.crossed,
+    )
 
 
 def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterCheck]:
@@ -1228,15 +1247,24 @@ def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterChec
     )
     checks = []
     for p, (A, fits) in zip(parameters, claims, strict=True):
-        failed = (p.label, p.shape, A, p.N, np.inf, tolerance, 0.0, FAIL, method, p.step)
+        fields = dict(
+            name=p.label,
+            key=p.key,
+            shape=p.shape,
+            claimed=A,
+            numerical=p.N,
+            method=method,
+            step=p.step,
+            entries=p.entries,
+        )
         if not fits:
             note = f"shape {A.shape}, but {p.label} has shape {p.shape}"
-            checks.append(ParameterCheck(*failed, note, p.entries))
+            checks.append(_failed(fields, tolerance, note))
             continue
         finite, scale, difference, kinked, N_finite = next(measures)
         if not finite:
             note = f"the claimed gradient of {p.label} contains NaN or inf"
-            checks.append(ParameterCheck(*failed, note, p.entries))
+            checks.append(_failed(fields, tolerance, note))
             continue
         unseen = p.bounds.differences + p.bounds.backprop
         note = ""
@@ -1268,23 +1296,25 @@ def _judge(parameters: list[_Measured], tolerance, method) -> list[ParameterChec
             note = "the step is too large to estimate its truncation error: try a smaller one"
         checks.append(
             ParameterCheck(
-                p.label,
-                p.shape,
-                A,
-                p.N,
-                error,
-                limit,
-                uncertainty,
-                verdict,
-                method,
-                p.step,
-                note,
-                p.entries,
-                kinked,
-                p.bounds,
+                **fields,
+                rel_error=error,
+                tolerance=limit,
+                uncertainty=uncertainty,
+                verdict=verdict,
+                note=note,
+                kinked=kinked,
+                bounds=p.bounds,
             )
         )
     return checks
+
+
+def _failed(fields, tolerance, note) -> ParameterCheck:
+    """A FAIL that measured nothing (a claim of the wrong shape, or with NaN or inf in it),
+    with the ``fields`` of its parameter."""
+    return ParameterCheck(
+        **fields, rel_error=np.inf, tolerance=tolerance, uncertainty=0.0, verdict=FAIL, note=note
+    )
 
 
 def _measure(parameters) -> list[tuple[bool, float, float, int, bool]]:
@@ -1353,33 +1383,20 @@ def _run(
     """
     with guard():
         numerical = differences.gradients(method, step, entries, advance)
-    bounds = {
-        key: _Bounds(error, *claim_rounding(key, N), still=still, steep=steep)
-        for key, (N, error, _, _, still, steep) in numerical.items()
-    }
     judged = _judge(
         [
-            _Measured(
-                differences.label(key),
-                differences.shape(key),
-                claimed[key],
-                N,
-                bounds[key],
-                used_step,
-                entries[key],
-                crossed,
-            )
-            for key, (N, _, used_step, crossed, *_) in numerical.items()
+            _measured(differences, key, claimed[key], found, entries[key], claim_rounding)
+            for key, found in numerical.items()
         ],
         tolerance,
         method,
     )
     checks = []
-    for key, check in zip(numerical, judged, strict=True):
+    for check in judged:
         if check.verdict == UNRESOLVED and resolve:
             with guard():
                 check = _resolve(
-                    check, key, claimed[key], differences, method, step, tolerance, claim_rounding
+                    check, claimed[check.key], differences, method, step, tolerance, claim_rounding
                 )
         checks.append(_advise(check, differences, claim_dtype, method, resolve))
     return GradientCheckReport(
@@ -1387,7 +1404,7 @@ def _run(
     )
 
 
-def _resolve(check, key, claimed, differences, method, step, tolerance, claim_rounding):
+def _resolve(check, claimed, differences, method, step, tolerance, claim_rounding):
     """Check an unresolved array again by differences that can resolve it, if any.
 
     A kink crossed, or a step too large to estimate its truncation: the same differences with
@@ -1416,25 +1433,12 @@ def _resolve(check, key, claimed, differences, method, step, tolerance, claim_ro
     same = differences.dtype == np.float64  # the first differences were float64's
     given = tolerance != default_tolerance(method, differences.dtype)
     for label, other, base in tries:
-        N, error, used, crossed, still, steep = float64.gradients(
-            other, base, {key: check.entries}
-        )[key]
+        found = float64.gradients(other, base, {check.key: check.entries})[check.key]
         held = tolerance
         if other != method or not same:
             held = min(tolerance, default_tolerance(other, np.float64))
         (again,) = _judge(
-            [
-                _Measured(
-                    check.name,
-                    check.shape,
-                    claimed,
-                    N,
-                    _Bounds(error, *claim_rounding(key, N), still=still, steep=steep),
-                    used,
-                    check.entries,
-                    crossed,
-                )
-            ],
+            [_measured(differences, check.key, claimed, found, check.entries, claim_rounding)],
             held,
             other,
         )

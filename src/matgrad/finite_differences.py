@@ -263,13 +263,24 @@ def batched_parameter_gradient(
     changes, _ = cost_changes(
         net, record, y, {key: np.arange(parameter.size)}, {key: steps}, memory=memory
     )[key]
-    if method == "complex":
-        gradient = np.imag(changes[0]) / step
-    elif method == "central":
-        gradient = (changes[0] - changes[1]) / (2 * step)
-    else:
-        gradient = changes[0] / step
+    gradient = quotients(method, changes, step)
     return gradient.reshape(parameter.shape).astype(net.dtype, copy=False)
+
+
+def quotients(method: str, changes, step):
+    """The difference quotients ``N`` from the changes of ``J`` at one step ``s``.
+
+    ``changes`` holds a row per step taken, as :func:`cost_changes` returns them: ``+s``
+    (``+is`` for complex step), then ``−s`` for central differences; ``step`` is ``s``, one
+    number or one per entry. Forward ``ΔJ / s``, central ``(ΔJ(+s) − ΔJ(−s)) / 2s``, complex
+    step ``Im ΔJ / s``. :func:`batched_parameter_gradient` and the gradient check both divide
+    here.
+    """
+    if method == "complex":
+        return np.imag(changes[0]) / step
+    if method == "central":
+        return (changes[0] - changes[1]) / (2 * step)
+    return changes[0] / step
 
 
 def cost_changes(

@@ -10,7 +10,7 @@ module              what                                                       n
 ``shapes``          the shapes in Algorithm 6.4's weight line; which answers    numpy
                     fit
 ``walkthrough``     Algorithm 6.4 one executed line at a time                  numpy
-``checking``        a gradient check from a reader's settings, or why none     numpy
+``settings_check``  a gradient check from a reader's settings, or why none     numpy
 ``step_size``       the error of a finite difference against its step          numpy
 ``adjoint``         dJ measured along dW beside G : dW for a candidate G       numpy
 ``cost``            the work of a gradient, counted                            numpy

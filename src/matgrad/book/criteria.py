@@ -203,15 +203,16 @@ def criteria_verdicts(net, x, y, *, gradients=None) -> dict[str, bool]:
 
 
 def kink_distance(net, x) -> float:
-    """``min |a(k)_i|`` over the layers whose activation is ReLU (``inf`` if there are none).
+    """``min |a(k)_i − kink|`` over the layers whose activation has kinks (ReLU's at 0), and
+    their kinks (``Activation.kinks``); ``inf`` if there are none.
 
-    A finite difference whose step moves some ``a(k)_i`` across 0 differentiates across
-    ReLU's kink and disagrees with the (correct) one-sided derivative backprop uses.
+    A finite difference whose step moves some ``a(k)_i`` across a kink differentiates across
+    it and disagrees with the (correct) one-sided derivative backprop uses.
     """
     x = finite_array("x", x)
     m = 1 if x.ndim == 1 else x.shape[1]
     record = net.forward(x, np.zeros((net.widths[-1], m), dtype=net.dtype))
-    distances = [np.min(np.abs(record.a[k])) for k in record.a if net.f(k).name == "relu"]
+    distances = [np.min(np.abs(record.a[k] - kink)) for k in record.a for kink in net.f(k).kinks]
     return float(min(distances)) if distances else float("inf")
 
 

@@ -5,9 +5,9 @@ backward (``make_backward_stepper``, ``make_answer_box``), questions
 (``make_gradient_checker``), checking-gradients (``make_step_size_explorer``), convolution
 (``make_im2col_explorer``), and minibatches, layouts, attention-norms and exercises
 (``make_answer_box``). What they show is computed by :mod:`~matgrad.book.shapes`,
-:mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.checking`, :mod:`~matgrad.book.step_size`,
-:mod:`~matgrad.book.adjoint`, :mod:`~matgrad.book.grader` and :mod:`~matgrad.book.im2col`, and
-drawn by :mod:`~matgrad.book.figures`.
+:mod:`~matgrad.book.walkthrough`, :mod:`~matgrad.book.settings_check`,
+:mod:`~matgrad.book.step_size`, :mod:`~matgrad.book.adjoint`, :mod:`~matgrad.book.grader` and
+:mod:`~matgrad.book.im2col`, and drawn by :mod:`~matgrad.book.figures`.
 
 Each ``make_...()`` returns the widget without displaying it. Every widget keeps what it
 shows in plain attributes (``summary``, ``verdict``, ``data``) so tests can drive the
@@ -33,11 +33,11 @@ import numpy as np
 from matgrad._text import format_bounded, html_text, shape_text
 from matgrad.book import (
     adjoint,
-    checking,
     examples,
     figures,
     grader,
     im2col,
+    settings_check,
     shapes,
     step_size,
     walkthrough,
@@ -115,7 +115,7 @@ VERDICT_COLOURS = {
     "PASS": "#1b7837",  # 5.5:1 on white (AA for text); the brighter #1a9850 was 3.7:1
     "FAIL": "#b2182b",
     "UNRESOLVED": "#8c510a",
-    checking.NO_CHECK: "#4d4d4d",
+    settings_check.NO_CHECK: "#4d4d4d",
     grader.INVALID: "#404040",  # an answer that cannot be read: no verdict, 10.4:1 on white
 }
 
@@ -341,7 +341,7 @@ class GradientChecker(w.VBox):
             layout=control_layout("240px"),
         )
         self.loss = w.Dropdown(
-            options=list(checking.LOSSES),
+            options=list(settings_check.CHECKER_LOSSES),
             description="loss L",
             style=CHECKER_LABELS,
             layout=control_layout("240px"),
@@ -394,7 +394,7 @@ class GradientChecker(w.VBox):
         # mistake's name, the one the bug zoo and the grader use.
         self.mistake = w.Dropdown(
             options=[
-                (checking.CORRECT, checking.CORRECT),
+                (settings_check.CORRECT, settings_check.CORRECT),
                 *((description, name) for name, description in MISTAKES.items()),
             ],
             description="formula",
@@ -442,7 +442,7 @@ class GradientChecker(w.VBox):
 
     @property
     def verdict(self) -> str:
-        return self.outcome.verdict if self.outcome else checking.NO_CHECK
+        return self.outcome.verdict if self.outcome else settings_check.NO_CHECK
 
     def __repr__(self) -> str:
         return (
@@ -450,13 +450,13 @@ class GradientChecker(w.VBox):
             f"{self.method.value} differences, formula: {self.mistake.value} -> {self.verdict})"
         )
 
-    def _check(self) -> checking.CheckOutcome:
+    def _check(self) -> settings_check.CheckOutcome:
         """The check of the settings shown now (an outcome without a report if impossible)."""
         try:
             widths = examples.parse_widths(self.widths.value)
         except (ValueError, TypeError) as error:
-            return checking.CheckOutcome(None, str(error), self.mistake.value)
-        return checking.check_from_settings(
+            return settings_check.CheckOutcome(None, str(error), self.mistake.value)
+        return settings_check.check_from_settings(
             widths,
             activation=self.activation.value,
             loss=self.loss.value,
@@ -482,7 +482,7 @@ class GradientChecker(w.VBox):
     def _stopped(self, error: Exception):
         """An observer must not raise: an unexpected error becomes "no check" and says why."""
         message = f"the check stopped with {type(error).__name__}: {error}"
-        self.outcome = checking.CheckOutcome(None, message, self.mistake.value)
+        self.outcome = settings_check.CheckOutcome(None, message, self.mistake.value)
         self._show_no_check(message)
 
     def _show(self, report):
@@ -510,9 +510,9 @@ class GradientChecker(w.VBox):
         self._draw()
 
     def _show_no_check(self, message: str):
-        colour = VERDICT_COLOURS[checking.NO_CHECK]
+        colour = VERDICT_COLOURS[settings_check.NO_CHECK]
         self.summary.value = (
-            f'<p style="font-size:1.2em;color:{colour}"><b>{checking.NO_CHECK}</b></p>'
+            f'<p style="font-size:1.2em;color:{colour}"><b>{settings_check.NO_CHECK}</b></p>'
             + _message(message or "these settings cannot be checked")
         )
         self.parameter.disabled = True
@@ -844,7 +844,7 @@ class AnswerBox(w.VBox):
             self.panel.value = _note(
                 f"The answer could not be checked ({type(error).__name__}: {error}). "
                 "Edit it and press Check again.",
-                VERDICT_COLOURS[checking.NO_CHECK],
+                VERDICT_COLOURS[settings_check.NO_CHECK],
             )
             return
         self.grade = result

@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matgrad.book.examples import DEFAULT_WIDTHS, example_problem
+from matgrad.book import examples
 from matgrad.checks import GradientCheckReport, gradient_check
 from matgrad.finite_differences import METHODS
 from matgrad.functions import ACTIVATIONS
@@ -24,10 +24,11 @@ CORRECT = "none: the book's formula"
 """The gradient checker's formula setting for Algorithm 6.4 as the book writes it."""
 NO_CHECK = "NO CHECK"
 """The verdict of settings that cannot be checked."""
-LOSSES = ("squared_error", "softmax_cross_entropy")
-"""The losses a reader can choose: not ``binary_cross_entropy``, which needs a sigmoid output
-and targets in [0, 1], while the checker uses one activation ``f`` at every layer and, for
-squared error, standard normal targets (see :func:`example_problem`)."""
+CHECKER_LOSSES = ("squared_error", "softmax_cross_entropy")
+"""The losses the gradient checker offers a reader, of all in :data:`matgrad.LOSSES`: not
+``binary_cross_entropy``, which needs a sigmoid output and targets in [0, 1], while the checker
+uses one activation ``f`` at every layer and, for squared error, standard normal targets (see
+:func:`~matgrad.book.examples.example_problem`)."""
 
 
 @dataclass
@@ -68,8 +69,8 @@ def _settings_problem(
     """
     if activation not in ACTIVATIONS:
         return f"choose an activation f ({_listed(ACTIVATIONS)}); got {activation!r}"
-    if loss not in LOSSES:
-        return f"choose a loss L ({_listed(LOSSES)}); got {loss!r}"
+    if loss not in CHECKER_LOSSES:
+        return f"choose a loss L ({_listed(CHECKER_LOSSES)}); got {loss!r}"
     if method not in METHODS:
         return f"choose a method ({_listed(METHODS)}); got {method!r}"
     if mistake != CORRECT and mistake not in MISTAKES:
@@ -94,7 +95,7 @@ def _whole(value) -> bool:
 
 
 def check_from_settings(
-    widths: Sequence[int] = DEFAULT_WIDTHS,
+    widths: Sequence[int] = examples.DEFAULT_WIDTHS,
     *,
     activation: str = "tanh",
     loss: str = "squared_error",
@@ -124,7 +125,7 @@ def check_from_settings(
     if problem:
         return CheckOutcome(None, problem, mistake)
     try:
-        net, x, y = example_problem(
+        net, x, y = examples.example_problem(
             widths, activation=activation, loss=loss, lam=lam, m=m, seed=seed
         )
         gradients = None

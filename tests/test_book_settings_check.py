@@ -4,21 +4,21 @@ from types import SimpleNamespace
 
 import pytest
 
-from matgrad.book import checking
+from matgrad.book import settings_check
 
 
 def test_check_from_settings_passes_the_books_formula_and_fails_a_wrong_one():
-    assert checking.check_from_settings().verdict == "PASS"
-    wrong = checking.check_from_settings([3, 3, 3], mistake="h_g_transpose")
+    assert settings_check.check_from_settings().verdict == "PASS"
+    wrong = settings_check.check_from_settings([3, 3, 3], mistake="h_g_transpose")
     assert wrong.verdict == "FAIL" and wrong.report.max_rel_error > 1e-3
 
 
 def test_impossible_settings_give_a_message_not_an_exception():
-    relu = checking.check_from_settings(activation="relu", method="complex")
+    relu = settings_check.check_from_settings(activation="relu", method="complex")
     assert relu.report is None and "ReLU" in relu.message and relu.verdict == "NO CHECK"
-    dropped = checking.check_from_settings([3, 4, 2], mistake="dropped_transpose")
+    dropped = settings_check.check_from_settings([3, 4, 2], mistake="dropped_transpose")
     assert dropped.report is None and "dropped transpose" in dropped.message
-    zero = checking.check_from_settings(step=0.0)
+    zero = settings_check.check_from_settings(step=0.0)
     assert "step h must be a finite number > 0" in zero.message
 
 
@@ -37,7 +37,7 @@ def test_impossible_settings_give_a_message_not_an_exception():
     ],
 )
 def test_settings_set_from_code_are_no_check_with_the_books_names(setting, value, message):
-    outcome = checking.check_from_settings(**{setting: value})
+    outcome = settings_check.check_from_settings(**{setting: value})
     assert outcome.report is None and outcome.verdict == "NO CHECK"
     assert message in outcome.message
 
@@ -45,5 +45,5 @@ def test_settings_set_from_code_are_no_check_with_the_books_names(setting, value
 def test_a_check_outcome_has_its_reports_verdict():
     for verdict in ("PASS", "FAIL", "UNRESOLVED"):
         report = SimpleNamespace(verdict=verdict, passed=verdict == "PASS")
-        assert checking.CheckOutcome(report).verdict == verdict
-    assert checking.CheckOutcome(None, "why").verdict == "NO CHECK"
+        assert settings_check.CheckOutcome(report).verdict == verdict
+    assert settings_check.CheckOutcome(None, "why").verdict == "NO CHECK"
