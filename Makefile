@@ -54,7 +54,7 @@ lint: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(PYTEST) --junitxml=_build/pytest-test.xml
 
-# After editing a chapter: re-execute the notebooks (on any CPU: see README.md).
+# After editing a chapter: re-execute the notebooks (on any CPU: see CONTRIBUTING.md).
 notebooks: $(VENV)/.installed-book
 	$(BIN)/python scripts/execute_notebooks.py
 
