@@ -5,6 +5,10 @@
 # And one for every edit:
 #   make check   lint and every test that needs no built site, no browser and no JupyterLab
 #                (nor the forced-CPU reruns of every notebook)
+# And one after editing requirements.txt or requirements-test.txt (the human-edited inputs):
+#   make lock    re-pin requirements.lock and requirements-test.lock, every package with its
+#                hashes, which the installs below use (LOCK_UPGRADE=--upgrade: move every pin
+#                not fixed in an input to its newest release, not just those the edit touched)
 
 PYTHON ?= python3
 VENV := .venv
@@ -20,7 +24,7 @@ WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup \
 	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
-.PHONY: serve build test check lint pytest notebooks chromium npm clean
+.PHONY: serve build test check lint pytest notebooks lock chromium npm clean
 
 serve: build
 	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -63,13 +67,48 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-book: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# Exactly what the locks pin, every file checked against its hash; then matgrad itself,
+# editable (as the inputs' `-e .`), built by the locked setuptools: a local package has no hash.
+$(VENV)/.installed-book: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed-book
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed-book
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
 	touch $@
+
+# The locks, made by uv (pinned here, in a venv of its own under _build) from PyPI alone,
+# whatever index this machine's pip is set to. One resolution for every Python >= 3.11 on
+# every platform (--universal; markers choose where a release needs a newer Python); the
+# test lock is constrained by the book's, so the tests run on the book's very versions.
+# uv keeps the pins a lock has unless its input changed them, or LOCK_UPGRADE=--upgrade.
+UV_VERSION := 0.13.8
+UV := _build/lock-tool/bin/uv
+LOCK_UPGRADE ?=
+LOCK_OPTIONS = --universal --python-version 3.11 --generate-hashes
+# One lock: $(1) the input, $(2) the lock, $(3) more options; then its header.
+define lock
+$(UV) pip compile --quiet $(LOCK_OPTIONS) --no-emit-package matgrad --no-header \
+  $(LOCK_UPGRADE) $(3) $(1) -o $(2)
+{ printf '# %s\n' \
+  "$(2): made by \`make lock\` from $(1) (edit that, not this)." \
+  "Every package pinned, with the sha256 of each of its files on PyPI, but matgrad" \
+  "itself (-e .), which has no hash. The Makefile installs requirements.lock with" \
+  "pip install --require-hashes -r, then matgrad with pip install --no-deps" \
+  "--no-build-isolation -e ., then requirements-test.lock as the first, for the tests." \
+  "Made for CPython 3.11 on Linux x86_64 (runtime.txt, CI) and resolved for any Python" \
+  ">= 3.11 anywhere: uv $(UV_VERSION) pip compile $(strip $(LOCK_OPTIONS) $(3))."; \
+  cat $(2); } > $(2).new && mv $(2).new $(2)
+endef
+
+lock: $(UV)
+	$(call lock,requirements.txt,requirements.lock)
+	$(call lock,requirements-test.txt,requirements-test.lock,-c requirements.lock)
+
+$(UV):
+	$(PYTHON) -m venv _build/lock-tool
+	_build/lock-tool/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 # Debian's Chromium for the browser tests; Playwright drives it and never downloads its own.
 chromium:

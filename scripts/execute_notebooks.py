@@ -1,4 +1,4 @@
-"""Re-execute notebooks in place and drop the execution timestamps nbclient stores.
+"""Re-execute notebooks in place, without the execution timestamps nbclient would store.
 
     .venv/bin/python scripts/execute_notebooks.py            # every notebook in book/
     .venv/bin/python scripts/execute_notebooks.py book/x.ipynb
@@ -9,29 +9,30 @@ correct gradient, as the bound they lie below (matgrad.noise_floor), never their
 which depend on the CPU's SIMD kernels and BLAS build.
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(paths: list[str]) -> None:
     notebooks = [Path(p) for p in paths] or sorted((ROOT / "book").glob("*.ipynb"))
-    jupyter = Path(sys.executable).parent / "jupyter"
     for notebook in notebooks:
         print(f"executing {notebook}", flush=True)
-        subprocess.run([str(jupyter), "execute", "--inplace", str(notebook)], check=True)
-        drop_timings(notebook)
+        execute(notebook)
 
 
-def drop_timings(notebook: Path) -> None:
-    """Remove the per-cell execution timestamps nbclient stores: they change every run."""
+def execute(notebook: Path) -> None:
+    """Run ``notebook`` top to bottom in its own folder and store the outputs, as
+    `jupyter execute --inplace` does, but with no per-cell timestamps (record_timing):
+    they would change every run (tests/test_notebooks.py rejects them).
+    """
     content = nbformat.read(notebook, as_version=4)
-    for cell in content.cells:
-        cell.metadata.pop("execution", None)
+    resources = {"metadata": {"path": str(notebook.resolve().parent)}}
+    NotebookClient(content, resources=resources, record_timing=False).execute()
     nbformat.write(content, notebook)
 
 
