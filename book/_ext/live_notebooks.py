@@ -173,7 +173,7 @@ def stage_lite_dir(settings: Path, lite_dir: Path, cache: Path) -> dict[str, str
     if lite_dir.exists():
         shutil.rmtree(lite_dir)
     shutil.copytree(settings, lite_dir, ignore=shutil.ignore_patterns("README.md", ".cache"))
-    return pyodide_runtime.assemble(cache, lite_dir / RUNTIME)
+    return pyodide_runtime.assemble(pyodide_runtime.fetch(cache), lite_dir / RUNTIME)
 
 
 def live_manifest(runtime: Path, wheels: Path, bridge: Path) -> dict:
