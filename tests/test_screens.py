@@ -75,14 +75,8 @@ MIN_SLIDER_TRACK = 120  # px: a thumb on a shorter track cannot pick values one 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 # Files no page requests: the theme's Font Awesome script (it only swaps icons for inline SVG;
 # the theme's stylesheet draws them from the web font), sphinx-design's assets (no page uses its
-# components), Thebe and jupyterlite-sphinx's page assets (no page uses their directives).
-NEVER_REQUESTED = (
-    "scripts/fontawesome.js",
-    "sphinx-design.min.css",
-    "design-tabs.js",
-    "thebe",
-    "jupyterlite_sphinx",
-)
+# components) and Thebe's.
+NEVER_REQUESTED = ("scripts/fontawesome.js", "sphinx-design.min.css", "design-tabs.js", "thebe")
 # What renders stored widget views (_config.yml's nb_ipywidgets_js): 1 MB gzip a text page
 # must not carry.
 WIDGET_MANAGER = ("requirejs/require.js", "widgets-bridge.js", "html-manager/dist/embed-amd.js")

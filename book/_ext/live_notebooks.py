@@ -5,11 +5,11 @@ This is the one place where the live copy differs from the notebooks in ``book/`
 
 * the chapters are copied into JupyterLite's contents with one extra first cell
   (:func:`setup_cell`) that installs ``matgrad`` with its widgets' dependencies, and without
-  stored outputs; pages without code (the appendix, the references) are copied as they are,
-  so that links to them open there too. Their MyST renders in the lite app as in JupyterLab,
-  through the same jupyterlab-myst extension (requirements.txt), which ``jupyter lite build``
-  takes from the environment. The same copies are what a reader downloads from a chapter
-  page, so that a downloaded chapter can install ``matgrad`` too;
+  stored outputs (:func:`live_copy`); pages without code (the appendix, the references) are
+  copied as they are, so that links to them open there too. Their MyST renders in the lite
+  app as in JupyterLab, through the same jupyterlab-myst extension (requirements.txt), which
+  ``jupyter lite build`` takes from the environment. The same copies are what a reader
+  downloads from a chapter page, so that a downloaded chapter can install ``matgrad`` too;
 * the wheels the set-up cell installs (``matgrad`` built from this checkout, ``ipywidgets``
   and the two packages it needs that Pyodide lacks, at the versions ``requirements.txt`` pins)
   go to the lite app's package index;
@@ -32,21 +32,27 @@ This is the one place where the live copy differs from the notebooks in ``book/`
   tab.
 
 The static pages make no request for the runtime until a reader asks for it.
-jupyterlite-sphinx runs ``jupyter lite build`` when Sphinx finishes, into ``lite/``.
+
+Two steps of ``make live`` run before the book build, which downloads and packages nothing:
+scripts/prepare_live.py builds the wheels, downloads and assembles the runtime (once, into
+``_build/runtime-cache``) and writes the live copies, and ``jupyter lite build`` makes the
+lite app of them in ``lite/`` of the site. This extension reads what they made (and fails,
+naming ``make live``, if it is missing or older than the chapters), and checks what is served
+when Sphinx finishes (:func:`finish`).
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import shutil
-import subprocess
-import sys
 import textwrap
 from importlib.metadata import version
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.errors import SphinxError
 
 import pyodide_runtime
 from reading_order import reading_order
@@ -54,8 +60,9 @@ from reading_order import reading_order
 LITE = "lite"
 LITE_NOTEBOOK = f"{LITE}/notebooks/index.html"
 RUNTIME = "static/pyodide"  # inside the lite app: where the pyodide-kernel addon serves it from
-# Pure-Python packages the chapters import that the Pyodide distribution does not carry.
-KERNEL_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
+# The runtime's recorded sha256 sums, in _build (scripts/prepare_live.py writes them).
+RUNTIME_SUMS = "live-runtime-sums.json"
+PREPARE_STEP = "`make live` (scripts/prepare_live.py, then `jupyter lite build`)"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # In the browser `%pip` is piplite: matgrad and ipywidgets come from the site's package index,
 # numpy and matplotlib (matgrad's `widgets` extra) from the runtime the site serves.
@@ -73,6 +80,17 @@ LIVE_BRIDGE = "live_bridge.py"  # in book/_vendor, served from _static
 LIVE_MANIFEST = "live-runtime.json"  # in _static
 # Imported once Python has started, before any cell runs (each a step of the progress shown).
 LIVE_IMPORTS = ("matgrad.book.widgets",)
+
+
+class LiveCopyNotPrepared(SphinxError):
+    category = "The live copy is not prepared"
+
+
+def wheel_url(html_baseurl: str | None) -> str | None:
+    """Where a downloaded chapter installs matgrad from: the site's package index, if the
+    site's address is configured (html.baseurl)."""
+    base = (html_baseurl or "").rstrip("/")
+    return f"{base}/{LITE}/pypi" if base else None
 
 
 def setup_cell(wheel_url: str | None) -> str:
@@ -103,7 +121,7 @@ def setup_cell(wheel_url: str | None) -> str:
     )
 
 
-def toc_notebooks(root: Path, toc_path: str) -> list[str]:
+def toc_notebooks(root: Path, toc_path: str = "_toc.yml") -> list[str]:
     """The toc's documents that are notebooks, in reading order (reading_order.py), as paths
     relative to ``root`` without suffix."""
     return [doc for doc in reading_order(root, toc_path) if (root / f"{doc}.ipynb").exists()]
@@ -114,66 +132,28 @@ def has_code(notebook: dict) -> bool:
     return any(cell["cell_type"] == "code" for cell in notebook["cells"])
 
 
-def build_wheels(root: Path, wheel_dir: Path) -> None:
-    """``matgrad`` from this checkout, and the kernel's other wheels unless already there."""
-    wheel_dir.mkdir(parents=True, exist_ok=True)
-    for old in wheel_dir.glob("matgrad-*.whl"):
-        old.unlink()
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(root)],
-        check=True,
-        cwd=root,
-    )
-    missing = [
-        f"{name}=={version(name)}"
-        for name in KERNEL_WHEELS
-        if not list(wheel_dir.glob(f"{name}-{version(name)}-*.whl"))
-    ]
-    if missing:  # from the package registry, once; later builds reuse them
-        subprocess.run(
-            [*pip, "download", "--no-deps", "--only-binary=:all:", "-d", str(wheel_dir), *missing],
-            check=True,
-        )
-
-
-def write_contents(root: Path, chapters: list[str], content_dir: Path, setup: str) -> None:
-    """Each chapter notebook, with the set-up cell first (if it has code) and no stored
-    outputs, flat in the lite app's contents.
+def live_copy(notebook: dict, setup: str) -> str:
+    """A notebook page's live copy, as the lite app serves it: the set-up cell first (if it
+    has code) and no stored outputs.
 
     No stored outputs: a live copy shows only what it has computed itself. (Stored widget
     views would even render from the saved widget state and look live before anything ran.)
     """
-    content_dir.mkdir(parents=True, exist_ok=True)
-    notebooks = {
-        Path(chapter).name: json.loads((root / f"{chapter}.ipynb").read_text())
-        for chapter in chapters
-    }
-    for name, notebook in notebooks.items():
-        notebook["metadata"].pop("widgets", None)
-        if has_code(notebook):
-            for code in (c for c in notebook["cells"] if c["cell_type"] == "code"):
-                code["outputs"], code["execution_count"] = [], None
-            cell = {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": "live-setup",
-                "metadata": {"tags": ["live-setup"]},
-                "outputs": [],
-                "source": setup,
-            }
-            notebook["cells"] = [cell, *notebook["cells"]]
-        target = content_dir / f"{name}.ipynb"
-        target.write_text(json.dumps(notebook, ensure_ascii=False, indent=1) + "\n")
-
-
-def stage_lite_dir(settings: Path, lite_dir: Path, cache: Path) -> dict[str, str]:
-    """The lite app's folder for ``jupyter lite build``: its settings (book/_lite) and the
-    verified runtime in ``static/pyodide``. Returns the runtime's recorded sha256 sums."""
-    if lite_dir.exists():
-        shutil.rmtree(lite_dir)
-    shutil.copytree(settings, lite_dir, ignore=shutil.ignore_patterns("README.md", ".cache"))
-    return pyodide_runtime.assemble(cache, lite_dir / RUNTIME)
+    notebook = copy.deepcopy(notebook)
+    notebook["metadata"].pop("widgets", None)
+    if has_code(notebook):
+        for code in (c for c in notebook["cells"] if c["cell_type"] == "code"):
+            code["outputs"], code["execution_count"] = [], None
+        cell = {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "live-setup",
+            "metadata": {"tags": ["live-setup"]},
+            "outputs": [],
+            "source": setup,
+        }
+        notebook["cells"] = [cell, *notebook["cells"]]
+    return json.dumps(notebook, ensure_ascii=False, indent=1) + "\n"
 
 
 def live_manifest(runtime: Path, wheels: Path, bridge: Path) -> dict:
@@ -212,30 +192,31 @@ def live_manifest(runtime: Path, wheels: Path, bridge: Path) -> dict:
 
 
 def prepare(app, config):
-    root = Path(app.srcdir)
-    build = Path(app.outdir).parent
+    """Read what ``make live`` made: the lite app in ``lite/`` of the site, with the live copy
+    of every notebook page as it is now, and the runtime's recorded sums."""
+    root, out = Path(app.srcdir), Path(app.outdir)
     pages = toc_notebooks(root, config.external_toc_path or "_toc.yml")
+    notebooks = {page: json.loads((root / f"{page}.ipynb").read_text()) for page in pages}
     config.lite_pages = pages
-    config.live_notebooks = [
-        page for page in pages if has_code(json.loads((root / f"{page}.ipynb").read_text()))
+    config.live_notebooks = [page for page in pages if has_code(notebooks[page])]
+    lite, sums = out / LITE, out.parent / RUNTIME_SUMS
+    if not (lite / "jupyter-lite.json").exists() or not sums.exists():
+        raise LiveCopyNotPrepared(f"no lite app in {lite}: run {PREPARE_STEP} first")
+    setup = setup_cell(wheel_url(config.html_baseurl))
+    stale = [
+        page
+        for page, notebook in notebooks.items()
+        if not (served := lite / "files" / f"{Path(page).name}.ipynb").exists()
+        or served.read_text() != live_copy(notebook, setup)
     ]
-    wheel_dir = build / "lite-wheels"
-    build_wheels(root, wheel_dir)
-    config.jupyterlite_build_command_options = {"piplite-wheels": str(wheel_dir)}
-    app.live_runtime_sums = stage_lite_dir(
-        root / "book" / "_lite", root / config.jupyterlite_dir, build / "runtime-cache"
-    )
+    if stale:
+        raise LiveCopyNotPrepared(
+            f"the live copies of {', '.join(stale)} in {lite} are not those of the chapters "
+            f"now: run {PREPARE_STEP} again"
+        )
+    app.live_runtime_sums = json.loads(sums.read_text())
     app.live_manifest = live_manifest(
-        root / config.jupyterlite_dir / RUNTIME, wheel_dir, root / "book" / "_vendor" / LIVE_BRIDGE
-    )
-    base = (config.html_baseurl or "").rstrip("/")
-    # jupyterlite-sphinx empties this folder when the config is read (priority 500), so the
-    # copies are written after it (priority 900).
-    write_contents(
-        root,
-        config.lite_pages,
-        root / config.jupyterlite_content_dir,
-        setup_cell(f"{base}/{LITE}/pypi" if base else None),
+        lite / RUNTIME, lite / "pypi", root / "book" / "_vendor" / LIVE_BRIDGE
     )
 
 
@@ -332,11 +313,10 @@ def finish(app, exception):
     if kernel.get("pyodideUrl") != f"./{RUNTIME}/pyodide.js":
         raise pyodide_runtime.RuntimeFileError(f"the lite kernel loads Pyodide from {kernel}")
     write_live_manifest(out, app.live_manifest)
-    contents = Path(app.srcdir) / app.config.jupyterlite_content_dir
     for chapter in app.config.lite_pages:
         download = out / "_sources" / f"{chapter}.ipynb"
         if download.exists():
-            shutil.copyfile(contents / f"{Path(chapter).name}.ipynb", download)
+            shutil.copyfile(out / LITE / "files" / f"{Path(chapter).name}.ipynb", download)
 
 
 def write_live_manifest(out: Path, manifest: dict) -> None:
@@ -352,12 +332,11 @@ def write_live_manifest(out: Path, manifest: dict) -> None:
 def setup(app):
     app.add_config_value("lite_pages", [], "html")  # every notebook page, in the lite app
     app.add_config_value("live_notebooks", [], "html")  # the pages with code: "Run live"
-    app.connect("config-inited", prepare, priority=900)
+    app.connect("config-inited", prepare)
     app.connect("doctree-resolved", mark_widgets)
     app.connect("html-page-context", add_live_link)
     # After myst-nb has added the page's widget scripts (its handler has the default 500).
     app.connect("html-page-context", defer_widget_manager, priority=950)
-    # After jupyterlite-sphinx's own build-finished handler has built the lite app.
-    app.connect("build-finished", finish, priority=900)
+    app.connect("build-finished", finish)
     app.add_js_file("live-widgets.js", loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,10 +6,6 @@
 * No Thebe: Jupyter Book always enables sphinx-thebe, which injects its configuration
   script twice (a console error) and points at a CDN; this book has no Thebe buttons, so
   its scripts are dropped from every page.
-* No jupyterlite-sphinx page assets: it adds a Google web font and the script of its
-  embedding directives to every page; the book uses none of its directives (its live widgets
-  run in the page's own Python, book/_vendor/live-widgets.js, see
-  book/_ext/live_notebooks.py), so neither is needed.
 * sphinx-design's stylesheet and tab script only on a page that uses one of its components:
   Jupyter Book always enables sphinx-design, and no chapter has tabs, cards or grids.
 * myst-nb's "Show code cell source" toggles are named by what they show. myst-nb labels each
@@ -25,7 +21,7 @@ from __future__ import annotations
 import re
 
 THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe.js", "unpkg.com/thebe")
-UNUSED_ASSETS = ("sphinx-thebe.css", "jupyterlite_sphinx.css", "jupyterlite_sphinx.js")
+UNUSED_ASSETS = ("sphinx-thebe.css",)
 DESIGN_ASSETS = ("sphinx-design.min.css", "design-tabs.js")
 # sphinx-design gives every element it renders a class starting "sd-".
 DESIGN_MARKUP = re.compile(r'class="(?:[^"]*\s)?sd-')
