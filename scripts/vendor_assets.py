@@ -41,6 +41,13 @@ PACKAGES = {
 DROPPED = ("embed.js", "embed.js.map", "libembed-amd.js")  # not loaded by the AMD embedder
 
 
+def vendored_folders(vendor: Path = VENDOR) -> list[Path]:
+    """The folders a refresh replaces: one per npm package. Everything else in book/_vendor
+    (the book's own scripts and styles, the live widgets' worker and bridge) is left as it is:
+    a list of our own files to keep had fallen behind them."""
+    return [vendor / target for _, target, _ in PACKAGES.values() if (vendor / target).is_dir()]
+
+
 def npm_pack(name: str, version: str, folder: Path) -> Path:
     subprocess.run(
         ["npm", "pack", f"{name}@{version}", "--silent"],
@@ -56,17 +63,8 @@ def main() -> int:
     if shutil.which("npm") is None:
         print("npm is needed to refresh the vendored assets", file=sys.stderr)
         return 1
-    own_files = {
-        "README.md",
-        "matgrad.css",
-        "widgets-bridge.js",
-        "live-widgets.js",
-        "keyboard.js",
-        "logo.svg",
-    }
-    for entry in VENDOR.iterdir() if VENDOR.exists() else []:
-        if entry.name not in own_files:
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for folder in vendored_folders():
+        shutil.rmtree(folder)
     VENDOR.mkdir(parents=True, exist_ok=True)
     for name, (version, target, keep) in PACKAGES.items():
         with tempfile.TemporaryDirectory() as folder:
