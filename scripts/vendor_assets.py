@@ -38,7 +38,12 @@ PACKAGES = {
     "requirejs": ("2.3.8", "requirejs", ["require.js"]),
     "@jupyter-widgets/html-manager": ("1.0.15", "html-manager", ["dist"]),
 }
-DROPPED = ("embed.js", "embed.js.map", "libembed-amd.js")  # not loaded by the AMD embedder
+# Not loaded by the AMD embedder. The standard embedder (embed.js, no RequireJS) is not
+# enough here (html-manager 1.0.15): it exposes no HTMLManager, which the live widgets build
+# their comm-backed models with (book/_vendor/live-widgets.js), it renders only from a
+# window "load" listener, which has fired before a deferred load of it, and it falls back to
+# a CDN for modules it lacks. So RequireJS stays, for embed-amd.js alone.
+DROPPED = ("embed.js", "embed.js.map", "libembed-amd.js")
 
 
 def vendored_folders(vendor: Path = VENDOR) -> list[Path]:
