@@ -153,3 +153,26 @@ def with_changed(gradients, name: str, k: int, value) -> mg.Gradients:
     W, b = dict(gradients.W), dict(gradients.b)
     {"W": W, "b": b}[name][k] = value
     return mg.Gradients(W=W, b=b)
+
+
+@dataclass
+class Tally:
+    """How the checks of a group of cases came out (gradient_check_sweep.py,
+    gradient_check_unresolved.py): correct and wrong gradients, the lies (a wrong one
+    passed, a correct one failed), UNRESOLVED ones of each, exceptions, cases skipped as
+    harmless or not applicable, and the seconds the checks took."""
+
+    correct: int = 0
+    wrong: int = 0
+    false_pass: int = 0
+    false_fail: int = 0
+    unresolved_correct: int = 0
+    unresolved_wrong: int = 0
+    raised: int = 0
+    harmless: int = 0
+    not_applicable: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: Tally) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))

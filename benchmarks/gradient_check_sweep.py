@@ -39,6 +39,7 @@ from _honesty import (
     FAIL,
     PASS,
     UNRESOLVED,
+    Tally,
     attempt,
     describe_run,
     markdown_table,
@@ -178,35 +179,18 @@ def changes(claimed, correct, true, net) -> bool:
     return False
 
 
-@dataclass
-class Tally:
-    correct: int = 0
-    wrong: int = 0
-    false_pass: int = 0
-    false_fail: int = 0
-    unresolved_correct: int = 0
-    unresolved_wrong: int = 0
-    raised: int = 0
-    harmless: int = 0
-    not_applicable: int = 0
-    seconds: float = 0.0
-
-    def add(self, other: Tally) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def row(self, dtype: str, method: str) -> list[str]:
-        return [
-            dtype,
-            method,
-            f"{self.correct + self.wrong} ({self.correct} + {self.wrong})",
-            str(self.false_pass),
-            str(self.false_fail),
-            f"{self.unresolved_correct} / {self.unresolved_wrong}",
-            str(self.raised),
-            f"{self.harmless} / {self.not_applicable}",
-            f"{self.seconds:.1f} s",
-        ]
+def tally_row(tally: Tally, dtype: str, method: str) -> list[str]:
+    return [
+        dtype,
+        method,
+        f"{tally.correct + tally.wrong} ({tally.correct} + {tally.wrong})",
+        str(tally.false_pass),
+        str(tally.false_fail),
+        f"{tally.unresolved_correct} / {tally.unresolved_wrong}",
+        str(tally.raised),
+        f"{tally.harmless} / {tally.not_applicable}",
+        f"{tally.seconds:.1f} s",
+    ]
 
 
 GROUPS = {
@@ -340,9 +324,9 @@ def report(specs: list[Spec], results: Results) -> None:
     for dtype in DTYPES:
         for method in METHODS:
             tally = results.tallies[np.dtype(dtype).name, method]
-            rows.append(tally.row(np.dtype(dtype).name, method))
+            rows.append(tally_row(tally, np.dtype(dtype).name, method))
             total.add(tally)
-    rows.append(total.row("all", "all"))
+    rows.append(tally_row(total, "all", "all"))
     headers = [
         "dtype",
         "method",

@@ -38,6 +38,7 @@ from _honesty import (
     FAIL,
     PASS,
     UNRESOLVED,
+    Tally,
     attempt,
     describe_run,
     markdown_table,
@@ -145,25 +146,11 @@ def significant(report, claimed, true) -> bool:
     return False
 
 
-@dataclass
-class Tally:
-    correct: int = 0
-    unresolved: int = 0
-    false_fail: int = 0
-    wrong: int = 0
-    false_pass: int = 0
-    unresolved_wrong: int = 0
-    raised: int = 0
-    harmless: int = 0
-    not_applicable: int = 0
-    seconds: float = 0.0
-
-    def add(self, other: Tally) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def share(self) -> str:
-        return f"{self.unresolved / self.correct:.1%}" if self.correct else "n/a"
+def share(tally: Tally) -> str:
+    """The share of correct gradients whose check was UNRESOLVED."""
+    if not tally.correct:
+        return "n/a"
+    return f"{tally.unresolved_correct / tally.correct:.1%}"
 
 
 class Results:
@@ -197,7 +184,7 @@ class Results:
                 if wrong:
                     tally.unresolved_wrong += 1
                 else:
-                    tally.unresolved += 1
+                    tally.unresolved_correct += 1
             tally.false_pass += lie == "false PASS"
             tally.false_fail += lie == "false FAIL"
         if verdict == UNRESOLVED and not wrong:
@@ -293,8 +280,8 @@ def report(specs: list[Spec], results: Results, seconds: float) -> None:
             [
                 f"{key[0]}: {key[1]}" if key[0] != "all" else key[1],
                 t.correct,
-                t.unresolved,
-                t.share(),
+                t.unresolved_correct,
+                share(t),
                 t.false_fail,
                 t.wrong,
                 t.false_pass,
@@ -306,9 +293,9 @@ def report(specs: list[Spec], results: Results, seconds: float) -> None:
         )
     print(markdown_table(headers, rows))
     total = results.groups["all", "every network"]
-    met = total.correct and total.unresolved / total.correct <= TARGET
+    met = total.correct and total.unresolved_correct / total.correct <= TARGET
     print(
-        f"\nTarget: at most {TARGET:.0%} of correct reports UNRESOLVED ({total.share()}: "
+        f"\nTarget: at most {TARGET:.0%} of correct reports UNRESOLVED ({share(total)}: "
         f"{'met' if met else 'NOT met'}), no false PASS ({total.false_pass}), no false FAIL "
         f"({total.false_fail}).\n"
     )
