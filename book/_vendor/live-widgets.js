@@ -137,7 +137,7 @@
     this.progress = { stage: "downloading", received: 0, total: 0, files: [] };
     this.failure = null;
     this.comms = {};
-    this.callbacks = {}; // msg_id -> {callbacks, commId, update}, until Python has handled it
+    this.callbacks = {}; // msg_id -> {callbacks, update}, until Python has handled it
     this.updatesInFlight = 0; // widget state updates sent and not yet handled by Python
     this.heldCustom = []; // custom messages waiting for those updates
     this.runs = {};
@@ -286,17 +286,12 @@
   };
 
   Runtime.prototype.post = function (message, update) {
-    var commId = message.commId;
-    this.callbacks[message.id] = {
-      callbacks: message.callbacks || {},
-      commId: commId,
-      update: update,
-    };
+    this.callbacks[message.id] = { callbacks: message.callbacks || {}, update: update };
     if (update) this.updatesInFlight += 1;
     this.worker.postMessage(
       {
         type: "comm_msg",
-        comm_id: commId,
+        comm_id: message.commId,
         text: JSON.stringify(message.data),
         buffers: message.copies,
         msg_id: message.id,
