@@ -55,7 +55,7 @@ def backward_stepper_cases():
             walkthrough.backward_frames(widths)
 
         def one_step(stepper=stepper):
-            stepper.position.value = (stepper.position.value + 1) % (stepper.position.max + 1)
+            stepper.position.value = (stepper.position.value + 1) % len(stepper.frames)
 
         label = "-".join(map(str, widths))
         yield "backward stepper (all frames / one step)", label, pure, one_step
